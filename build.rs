@@ -1,5 +1,110 @@
 //! Generates the Backend API client from the vendored spec under `openapi/`.
+//!
+//! Steps: bundle the split spec (`build/bundle.rs`), apply the named
+//! adaptation rules (`build/rules.rs`), run progenitor, put the open enums the
+//! rules emit into the generated `types` module, and write the result plus a
+//! report of the rules to `OUT_DIR`.
+
+#[path = "build/bundle.rs"]
+mod bundle;
+#[path = "build/rules.rs"]
+mod rules;
+
+use quote::{format_ident, quote};
+use std::path::PathBuf;
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=build");
     println!("cargo:rerun-if-changed=openapi");
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), String> {
+    let root = PathBuf::from(env("CARGO_MANIFEST_DIR")?);
+    let out = PathBuf::from(env("OUT_DIR")?);
+
+    let mut spec = bundle::bundle(&root.join("openapi/bapi"))?;
+    let adapted = rules::apply(&mut spec)?;
+    let spec: openapiv3::OpenAPI =
+        serde_json::from_value(spec).map_err(|e| format!("openapi/bapi: {e}"))?;
+
+    let mut settings = progenitor::GenerationSettings::new();
+    settings
+        .with_interface(progenitor::InterfaceStyle::Builder)
+        .with_tag(progenitor::TagStyle::Separate)
+        .with_derive("schemars::JsonSchema")
+        .with_inner_type(quote!(crate::client::Inner))
+        .with_hooks(progenitor::HooksMode::Expected);
+    for e in &adapted.open_enums {
+        settings.with_replacement(
+            &e.name,
+            format!("crate::generated::types::{}", e.name),
+            [progenitor::TypeImpl::FromStr, progenitor::TypeImpl::Display].into_iter(),
+        );
+    }
+    let mut generator = progenitor::Generator::new(&settings);
+    let tokens = generator
+        .generate_tokens(&spec)
+        .map_err(|e| format!("progenitor: {e}"))?;
+    let mut file: syn::File = syn::parse2(tokens).map_err(|e| format!("parse: {e}"))?;
+    add_open_enums(&mut file, &adapted.open_enums)?;
+
+    let code = prettyplease::unparse(&file);
+    if code.contains("deny_unknown_fields") {
+        return Err("generated code still rejects unknown fields".into());
+    }
+    write(&out.join("bapi.rs"), &code)?;
+
+    let mut report = String::new();
+    for a in &adapted.applied {
+        report.push_str(&format!("{:<40} {:>5}  {}\n", a.name, a.count, a.reason));
+    }
+    write(&out.join("rules-report.txt"), &report)?;
+    Ok(())
+}
+
+/// Puts one `open_enum!` invocation per open enum into `mod types`.
+fn add_open_enums(file: &mut syn::File, enums: &[rules::OpenEnum]) -> Result<(), String> {
+    let types = file
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut(),
+            _ => None,
+        })
+        .ok_or("generated code has no `types` module")?;
+    for e in enums {
+        let name = format_ident!("{}", e.name);
+        let doc = e
+            .description
+            .clone()
+            .unwrap_or_else(|| format!("`{}` values.", e.name));
+        let variants = e.values.iter().map(|v| {
+            let variant = format_ident!("{}", rules::variant_name(v));
+            let doc = format!("`{v}`");
+            quote!(#[doc = #doc] #variant => #v,)
+        });
+        let tokens = quote! {
+            crate::open_enum::open_enum! {
+                #[doc = #doc]
+                #name { #(#variants)* }
+            }
+        };
+        types
+            .1
+            .push(syn::parse2(tokens).map_err(|e| format!("open enum: {e}"))?);
+    }
+    Ok(())
+}
+
+fn env(name: &str) -> Result<String, String> {
+    std::env::var(name).map_err(|e| format!("{name}: {e}"))
+}
+
+fn write(path: &std::path::Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
 }
