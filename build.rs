@@ -9,6 +9,8 @@
 mod bundle;
 #[path = "build/rules.rs"]
 mod rules;
+#[path = "build/surface.rs"]
+mod surface;
 
 use quote::{format_ident, quote};
 use std::path::PathBuf;
@@ -27,10 +29,11 @@ fn run() -> Result<(), String> {
     let root = PathBuf::from(env("CARGO_MANIFEST_DIR")?);
     let out = PathBuf::from(env("OUT_DIR")?);
 
-    let mut spec = bundle::bundle(&root.join("openapi/bapi"))?;
-    let adapted = rules::apply(&mut spec)?;
+    let mut spec_json = bundle::bundle(&root.join("openapi/bapi"))?;
+    let adapted = rules::apply(&mut spec_json)?;
+    let ops = surface::operations(&spec_json);
     let spec: openapiv3::OpenAPI =
-        serde_json::from_value(spec).map_err(|e| format!("openapi/bapi: {e}"))?;
+        serde_json::from_value(spec_json.clone()).map_err(|e| format!("openapi/bapi: {e}"))?;
 
     let mut settings = progenitor::GenerationSettings::new();
     settings
@@ -42,7 +45,7 @@ fn run() -> Result<(), String> {
     for e in &adapted.open_enums {
         settings.with_replacement(
             &e.name,
-            format!("crate::generated::types::{}", e.name),
+            format!("crate::api::types::{}", e.name),
             [progenitor::TypeImpl::FromStr, progenitor::TypeImpl::Display].into_iter(),
         );
     }
@@ -51,32 +54,48 @@ fn run() -> Result<(), String> {
         .generate_tokens(&spec)
         .map_err(|e| format!("progenitor: {e}"))?;
     let mut file: syn::File = syn::parse2(tokens).map_err(|e| format!("parse: {e}"))?;
-    add_open_enums(&mut file, &adapted.open_enums)?;
+    let enums = open_enums(&adapted.open_enums)?;
+    push_items(&mut file, "types", enums)?;
+    let (builder_items, page_items) = surface::pagination(&file, &spec_json, &ops)?;
+    push_items(&mut file, "builder", builder_items)?;
+    push_items(&mut file, "types", page_items)?;
 
     let code = prettyplease::unparse(&file);
     if code.contains("deny_unknown_fields") {
         return Err("generated code still rejects unknown fields".into());
     }
     write(&out.join("bapi.rs"), &code)?;
+    write(
+        &out.join("operations.rs"),
+        &surface::operations_table(&ops, rules::EXCLUDED_OPERATIONS),
+    )?;
 
     let mut report = String::new();
     for a in &adapted.applied {
-        report.push_str(&format!("{:<40} {:>5}  {}\n", a.name, a.count, a.reason));
+        report.push_str(&format!("{} {}\n", a.name, a.count));
     }
-    write(&out.join("rules-report.txt"), &report)?;
+    let digest = surface::digest(&file, &ops, &report, rules::EXCLUDED_OPERATIONS)?;
+    write(&out.join("surface.txt"), &digest)?;
     Ok(())
 }
 
-/// Puts one `open_enum!` invocation per open enum into `mod types`.
-fn add_open_enums(file: &mut syn::File, enums: &[rules::OpenEnum]) -> Result<(), String> {
-    let types = file
+/// Appends items to the module `name` at the top of the generated file.
+fn push_items(file: &mut syn::File, name: &str, items: Vec<syn::Item>) -> Result<(), String> {
+    let module = file
         .items
         .iter_mut()
         .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut(),
+            syn::Item::Mod(m) if m.ident == name => m.content.as_mut(),
             _ => None,
         })
-        .ok_or("generated code has no `types` module")?;
+        .ok_or_else(|| format!("generated code has no `{name}` module"))?;
+    module.1.extend(items);
+    Ok(())
+}
+
+/// One `open_enum!` invocation per open enum, for `mod types`.
+fn open_enums(enums: &[rules::OpenEnum]) -> Result<Vec<syn::Item>, String> {
+    let mut items = Vec::new();
     for e in enums {
         let name = format_ident!("{}", e.name);
         let doc = e
@@ -94,11 +113,9 @@ fn add_open_enums(file: &mut syn::File, enums: &[rules::OpenEnum]) -> Result<(),
                 #name { #(#variants)* }
             }
         };
-        types
-            .1
-            .push(syn::parse2(tokens).map_err(|e| format!("open enum: {e}"))?);
+        items.push(syn::parse2(tokens).map_err(|e| format!("open enum: {e}"))?);
     }
-    Ok(())
+    Ok(items)
 }
 
 fn env(name: &str) -> Result<String, String> {

@@ -36,6 +36,7 @@ pub struct OpenEnum {
 }
 
 /// What a rule did, for the build report.
+#[allow(dead_code)] // `reason` is for readers of the rule list
 pub struct Applied {
     pub name: &'static str,
     pub reason: &'static str,
@@ -78,6 +79,19 @@ const RULES: &[(&str, &str, RuleFn)] = &[
         "Clerk adds fields within an API version; `additionalProperties: false` would make typify \
          reject them with deny_unknown_fields",
         allow_unknown_fields,
+    ),
+    (
+        "keep_extra_properties",
+        "objects with listed properties that also allow any other key (the actor payload of an \
+         actor token, say) would lose the other keys; an explicit schema makes typify keep them \
+         in a flattened map",
+        keep_extra_properties,
+    ),
+    (
+        "absent_nullable_is_none",
+        "a field that is required but nullable is sometimes left out of replies; it decodes as \
+         None instead of failing",
+        absent_nullable_is_none,
     ),
     (
         "unconstrained_strings",
@@ -478,6 +492,49 @@ fn allow_unknown_fields(spec: &mut Value, _: &mut Vec<OpenEnum>) -> Result<usize
                 obj.remove("additionalProperties");
                 changed += 1;
             }
+        }
+        Ok(())
+    })?;
+    Ok(changed)
+}
+
+fn keep_extra_properties(spec: &mut Value, _: &mut Vec<OpenEnum>) -> Result<usize, String> {
+    let mut changed = 0;
+    walk_schemas(spec, &mut |schema, _| {
+        if let Some(obj) = schema.as_object_mut() {
+            if obj.contains_key("properties") && obj.get("additionalProperties") == Some(&json!(true))
+            {
+                // typify ignores `true` but flattens an extra map for `{}`.
+                obj.insert("additionalProperties".into(), json!({}));
+                changed += 1;
+            }
+        }
+        Ok(())
+    })?;
+    Ok(changed)
+}
+
+fn absent_nullable_is_none(spec: &mut Value, _: &mut Vec<OpenEnum>) -> Result<usize, String> {
+    let mut changed = 0;
+    walk_schemas(spec, &mut |schema, _| {
+        let Some(obj) = schema.as_object_mut() else {
+            return Ok(());
+        };
+        let nullable: Vec<String> = obj
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|props| {
+                props
+                    .iter()
+                    .filter(|(_, p)| p.get("nullable") == Some(&json!(true)))
+                    .map(|(name, _)| name.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(required) = obj.get_mut("required").and_then(Value::as_array_mut) {
+            let before = required.len();
+            required.retain(|r| !r.as_str().is_some_and(|r| nullable.iter().any(|n| n == r)));
+            changed += before - required.len();
         }
         Ok(())
     })?;

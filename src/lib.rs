@@ -1,8 +1,37 @@
 //! Rust SDK for Clerk's Backend API.
-pub mod client;
-pub(crate) mod open_enum;
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![warn(missing_docs)]
 
-#[allow(missing_docs, clippy::all)]
-pub mod generated {
+pub mod client;
+pub mod error;
+pub mod nullable;
+pub(crate) mod open_enum;
+pub mod operations;
+pub mod pagination;
+pub mod retry;
+#[cfg(feature = "rustls")]
+mod tls;
+mod transport;
+
+/// The generated client: every operation of the Backend API, its request
+/// builders and its types.
+///
+/// Generated at build time from the spec under `openapi/` by progenitor;
+/// operations are grouped in one extension trait per resource
+/// (`ClientUsersExt`, `ClientActorTokensExt`, …), all in [`prelude`].
+#[allow(missing_docs, clippy::all, rustdoc::all)]
+pub mod api {
     include!(concat!(env!("OUT_DIR"), "/bapi.rs"));
+}
+
+pub use api::{builder, types};
+pub use client::{Clerk, ClerkBuilder, SecretKey};
+pub use error::{ApiError, Error, Result};
+pub use nullable::Nullable;
+pub use retry::RetryPolicy;
+
+/// Everything needed to call the API: `use clerk_backend_api::prelude::*;`.
+pub mod prelude {
+    pub use crate::api::prelude::*;
+    pub use crate::{Clerk, Error, Nullable, Result, RetryPolicy};
 }

@@ -1,0 +1,477 @@
+//! Reads the generated code back and describes it: the operations table the
+//! client uses at run time, the pagination helpers, and a compact digest of
+//! the public surface that the snapshot test compares (so every change of the
+//! spec or of the generator shows up as a reviewable diff).
+
+use quote::{ToTokens, format_ident, quote};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// One operation as the spec states it.
+pub struct Operation {
+    pub id: String,
+    pub method_name: String,
+    pub http_method: String,
+    pub path: String,
+    pub tag: String,
+}
+
+/// The operations of the (adapted) spec, in document order.
+pub fn operations(spec: &Value) -> Vec<Operation> {
+    let mut ops = Vec::new();
+    let Some(paths) = spec["paths"].as_object() else {
+        return ops;
+    };
+    for (path, item) in paths {
+        let Some(item) = item.as_object() else {
+            continue;
+        };
+        for (method, op) in item {
+            let Some(id) = op["operationId"].as_str() else {
+                continue;
+            };
+            ops.push(Operation {
+                id: id.to_string(),
+                method_name: heck::ToSnakeCase::to_snake_case(id),
+                http_method: method.to_uppercase(),
+                path: path.clone(),
+                tag: op["tags"][0].as_str().unwrap_or("").to_string(),
+            });
+        }
+    }
+    ops
+}
+
+/// A type rendered compactly: `Option<Vec<types::User>>`.
+fn ty(t: &syn::Type) -> String {
+    compact(&t.to_token_stream().to_string())
+}
+
+fn compact(tokens: &str) -> String {
+    let mut s = tokens
+        .replace(" :: ", "::")
+        .replace(":: ", "::")
+        .replace(" < ", "<")
+        .replace("< ", "<")
+        .replace(" >", ">")
+        .replace(" ,", ",")
+        .replace("& ", "&")
+        .replace("' ", "'");
+    for prefix in ["::std::string::", "::std::vec::", "::std::option::", "::std::num::"] {
+        s = s.replace(prefix, "");
+    }
+    s.replace("::serde_json::", "serde_json::")
+        .replace("crate::api::types::", "")
+        .replace("super::", "")
+        .replace("types::", "")
+}
+
+/// The items of `mod name` at the top of the generated file.
+fn module<'a>(file: &'a syn::File, name: &str) -> Option<&'a Vec<syn::Item>> {
+    file.items.iter().find_map(|item| match item {
+        syn::Item::Mod(m) if m.ident == name => m.content.as_ref().map(|c| &c.1),
+        _ => None,
+    })
+}
+
+/// The request builder of every operation: its fields and `send` types.
+struct Builder {
+    fields: Vec<(String, String)>,
+    success: String,
+    error: String,
+}
+
+fn builders(file: &syn::File) -> BTreeMap<String, Builder> {
+    let mut out = BTreeMap::new();
+    let Some(items) = module(file, "builder") else {
+        return out;
+    };
+    for item in items {
+        if let syn::Item::Struct(s) = item {
+            let fields = s
+                .fields
+                .iter()
+                .filter_map(|f| Some((f.ident.as_ref()?.to_string(), ty(&f.ty))))
+                .filter(|(name, _)| name != "client")
+                .map(|(name, t)| (name, builder_field_type(&t)))
+                .collect();
+            out.insert(
+                s.ident.to_string(),
+                Builder {
+                    fields,
+                    success: String::new(),
+                    error: String::new(),
+                },
+            );
+        }
+    }
+    for item in items {
+        let syn::Item::Impl(imp) = item else { continue };
+        let syn::Type::Path(p) = &*imp.self_ty else {
+            continue;
+        };
+        let Some(name) = p.path.segments.last().map(|s| s.ident.to_string()) else {
+            continue;
+        };
+        for it in &imp.items {
+            let syn::ImplItem::Fn(f) = it else { continue };
+            if f.sig.ident != "send" {
+                continue;
+            }
+            if let syn::ReturnType::Type(_, t) = &f.sig.output {
+                let (success, error) = split_result(&ty(t));
+                if let Some(b) = out.get_mut(&name) {
+                    b.success = success;
+                    b.error = error;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `Result<Option<T>, String>` -> `Option<T>`; `Result<T, String>` -> `T`.
+fn builder_field_type(t: &str) -> String {
+    t.strip_prefix("Result<")
+        .and_then(|rest| rest.strip_suffix(", String>"))
+        .map(|inner| inner.replace("builder::", ""))
+        .unwrap_or_else(|| t.to_string())
+}
+
+/// `Result<ResponseValue<A>, Error<B>>` -> (A, B).
+fn split_result(t: &str) -> (String, String) {
+    let inner = t
+        .strip_prefix("Result<")
+        .and_then(|s| s.strip_suffix('>'))
+        .unwrap_or(t);
+    match inner.rsplit_once(", Error<") {
+        Some((ok, err)) => (
+            ok.trim_start_matches("ResponseValue<")
+                .trim_end_matches('>')
+                .to_string(),
+            err.trim_end_matches('>').to_string(),
+        ),
+        None => (inner.to_string(), String::new()),
+    }
+}
+
+/// Builder struct name progenitor derives from a method name.
+fn builder_name(method_name: &str) -> String {
+    heck::ToUpperCamelCase::to_upper_camel_case(method_name)
+}
+
+/// Checks that every operation has its builder and returns the digest text.
+pub fn digest(
+    file: &syn::File,
+    ops: &[Operation],
+    rules_report: &str,
+    excluded: &[(&str, &str)],
+) -> Result<String, String> {
+    let builders = builders(file);
+    let mut out = String::new();
+    let _ = writeln!(out, "# Adaptation rules (name, places changed)");
+    out.push_str(rules_report);
+    let _ = writeln!(out, "\n# Excluded operations");
+    for (id, reason) in excluded {
+        let _ = writeln!(out, "{id}: {reason}");
+    }
+    let _ = writeln!(
+        out,
+        "\n# Operations: method | HTTP | path | parameters | body -> success / error"
+    );
+    let mut sorted: Vec<&Operation> = ops.iter().collect();
+    sorted.sort_by(|a, b| a.method_name.cmp(&b.method_name));
+    for op in sorted {
+        let b = builders
+            .get(&builder_name(&op.method_name))
+            .ok_or_else(|| format!("no builder generated for {}", op.id))?;
+        let params: Vec<String> = b
+            .fields
+            .iter()
+            .filter(|(n, _)| n != "body")
+            .map(|(n, t)| format!("{n}: {t}"))
+            .collect();
+        let body = b
+            .fields
+            .iter()
+            .find(|(n, _)| n == "body")
+            .map(|(_, t)| t.as_str())
+            .unwrap_or("-");
+        let _ = writeln!(
+            out,
+            "{} | {} {} | {} | {} -> {} / {}",
+            op.method_name,
+            op.http_method,
+            op.path,
+            params.join(", "),
+            body,
+            b.success,
+            b.error
+        );
+    }
+    let _ = writeln!(out, "\n# Types");
+    for item in module(file, "types").into_iter().flatten() {
+        match item {
+            syn::Item::Struct(s) => {
+                let fields: Vec<String> = match &s.fields {
+                    syn::Fields::Named(named) => named
+                        .named
+                        .iter()
+                        .filter_map(|f| Some(format!("{}: {}", f.ident.as_ref()?, ty(&f.ty))))
+                        .collect(),
+                    other => vec![compact(&other.to_token_stream().to_string())],
+                };
+                let _ = writeln!(out, "struct {} {{ {} }}", s.ident, fields.join(", "));
+            }
+            syn::Item::Enum(e) => {
+                let variants: Vec<String> = e
+                    .variants
+                    .iter()
+                    .map(|v| match &v.fields {
+                        syn::Fields::Unit => v.ident.to_string(),
+                        f => format!(
+                            "{}{}",
+                            v.ident,
+                            compact(&f.to_token_stream().to_string())
+                        ),
+                    })
+                    .collect();
+                let _ = writeln!(out, "enum {} {{ {} }}", e.ident, variants.join(", "));
+            }
+            syn::Item::Macro(m) if m.mac.path.segments.last().is_some_and(|s| s.ident == "open_enum") => {
+                let text = compact(&m.mac.tokens.to_string());
+                // `#[doc = ".."] Name { #[doc = ".."] A => "a", .. }` -> `Name { a, .. }`
+                let name = text
+                    .split_whitespace()
+                    .skip_while(|w| !w.ends_with(']'))
+                    .nth(1)
+                    .unwrap_or("?")
+                    .to_string();
+                let values: Vec<&str> = text
+                    .split("=> ")
+                    .skip(1)
+                    .filter_map(|s| s.split('"').nth(1))
+                    .collect();
+                let _ = writeln!(out, "open enum {name} {{ {} }}", values.join(", "));
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// The operations table compiled into the crate.
+pub fn operations_table(ops: &[Operation], excluded: &[(&str, &str)]) -> String {
+    let mut sorted: Vec<&Operation> = ops.iter().collect();
+    sorted.sort_by(|a, b| a.method_name.cmp(&b.method_name));
+    let rows = sorted.iter().map(|op| {
+        let (m, id, http, path, tag) = (&op.method_name, &op.id, &op.http_method, &op.path, &op.tag);
+        quote! {
+            Operation { method_name: #m, operation_id: #id, http_method: #http, path: #path, tag: #tag },
+        }
+    });
+    let excluded_rows = excluded.iter().map(|(id, reason)| quote!((#id, #reason),));
+    let tokens = quote! {
+        /// Every generated operation, sorted by method name.
+        pub static OPERATIONS: &[Operation] = &[#(#rows)*];
+        /// Operations of the spec that are not generated, with the reason.
+        pub static EXCLUDED_OPERATIONS: &[(&str, &str)] = &[#(#excluded_rows)*];
+    };
+    tokens.to_string()
+}
+
+/// `stream()` and `pages()` for every request builder that takes `limit` and
+/// `offset` (with the largest page size the spec allows for it), and `Page`
+/// for every list reply shaped `{data, total_count}`. Returns the items to add
+/// to the `builder` and `types` modules.
+pub fn pagination(
+    file: &syn::File,
+    spec: &Value,
+    ops: &[Operation],
+) -> Result<(Vec<syn::Item>, Vec<syn::Item>), String> {
+    let items = module(file, "builder").ok_or("generated code has no `builder` module")?;
+    let mut builder_items = Vec::new();
+    for item in items {
+        let syn::Item::Struct(s) = item else { continue };
+        let field = |name: &str| {
+            s.fields
+                .iter()
+                .find(|f| f.ident.as_ref().is_some_and(|i| i == name))
+                .map(|f| ty(&f.ty))
+        };
+        let (Some(limit), Some(offset)) = (field("limit"), field("offset")) else {
+            continue;
+        };
+        let name = s.ident.to_string();
+        let op = ops
+            .iter()
+            .find(|op| builder_name(&op.method_name) == name)
+            .ok_or_else(|| format!("builder {name} has no operation"))?;
+        let page = success_type(items, &name)
+            .ok_or_else(|| format!("builder {name}: cannot read the reply type of send()"))?;
+        let max = limit_maximum(spec, op).unwrap_or(500);
+        let ident = format_ident!("{}", name);
+        let convert = |t: &str, v: proc_macro2::TokenStream| {
+            if t.contains("f64") { quote!(#v as f64) } else { v }
+        };
+        let limit_value = convert(&limit, quote!(page.limit));
+        let offset_value = convert(&offset, quote!(page.offset));
+        let doc = format!(
+            "Every item of every page, fetched `limit` at a time (at most {max}, the largest \
+             page this operation allows). Other parameters set on the builder apply to every \
+             page; `limit` and `offset` are managed here."
+        );
+        let tokens = quote! {
+            impl<'a> #ident<'a> {
+                #[doc = #doc]
+                ///
+                /// See [`crate::pagination`] for when the stream ends.
+                pub fn stream(self) -> impl ::futures::Stream<Item = crate::Result<<#page as crate::pagination::Page>::Item>> + 'a {
+                    crate::pagination::items(self.pages())
+                }
+
+                /// Like [`stream`](Self::stream), one page at a time.
+                pub fn pages(self) -> impl ::futures::Stream<Item = crate::Result<#page>> + 'a {
+                    crate::pagination::pages(#max, move |page: crate::pagination::PageRequest| {
+                        let request = self.clone().limit(#limit_value).offset(#offset_value);
+                        async move { request.send().await.map(ResponseValue::into_inner) }
+                    })
+                }
+            }
+        };
+        builder_items.push(syn::parse2(tokens).map_err(|e| format!("pagination for {name}: {e}"))?);
+    }
+    if builder_items.is_empty() {
+        return Err("no operation takes limit and offset".into());
+    }
+
+    // List replies: a `total_count` next to one list field, either a `Vec`
+    // or a newtype around one (`Directories(Vec<Directory>)`).
+    let types = module(file, "types").ok_or("generated code has no `types` module")?;
+    let newtype_lists: BTreeMap<String, syn::Type> = types
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Struct(s) => match &s.fields {
+                syn::Fields::Unnamed(f) if f.unnamed.len() == 1 => {
+                    Some((s.ident.to_string(), vec_item(&f.unnamed[0].ty)?))
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    let mut type_items = Vec::new();
+    // A newtype list is a page without a count.
+    for (name, item_ty) in &newtype_lists {
+        let ident = format_ident!("{}", name);
+        let tokens = quote! {
+            impl crate::pagination::Page for #ident {
+                type Item = #item_ty;
+                fn into_items(self) -> ::std::vec::Vec<Self::Item> { self.0 }
+                fn len(&self) -> usize { self.0.len() }
+                fn total_count(&self) -> Option<i64> { None }
+            }
+        };
+        type_items.push(syn::parse2(tokens).map_err(|e| format!("Page for {name}: {e}"))?);
+    }
+    for item in types {
+        let syn::Item::Struct(s) = item else { continue };
+        let syn::Fields::Named(named) = &s.fields else { continue };
+        let Some(total) = named
+            .named
+            .iter()
+            .find(|f| f.ident.as_ref().is_some_and(|i| i == "total_count"))
+        else {
+            continue;
+        };
+        let lists: Vec<(&syn::Ident, syn::Type, bool)> = named
+            .named
+            .iter()
+            .filter_map(|f| {
+                let ident = f.ident.as_ref()?;
+                if let Some(item) = vec_item(&f.ty) {
+                    return Some((ident, item, false));
+                }
+                let name = f.ty.to_token_stream().to_string();
+                newtype_lists.get(&name).map(|item| (ident, item.clone(), true))
+            })
+            .collect();
+        let [(field, item_ty, newtype)] = lists.as_slice() else { continue };
+        let items = if *newtype { quote!(self.#field.0) } else { quote!(self.#field) };
+        let total_ty = ty(&total.ty);
+        let total_expr = match total_ty.as_str() {
+            t if t.starts_with("Option<") => quote!(self.total_count.map(|n| n as i64)),
+            _ => quote!(Some(self.total_count as i64)),
+        };
+        let ident = &s.ident;
+        let tokens = quote! {
+            impl crate::pagination::Page for #ident {
+                type Item = #item_ty;
+                fn into_items(self) -> ::std::vec::Vec<Self::Item> { #items }
+                fn len(&self) -> usize { #items.len() }
+                fn total_count(&self) -> Option<i64> { #total_expr }
+            }
+        };
+        type_items.push(syn::parse2(tokens).map_err(|e| format!("Page for {ident}: {e}"))?);
+    }
+    Ok((builder_items, type_items))
+}
+
+/// `T` of `send() -> Result<ResponseValue<T>, _>` of builder `name`.
+fn success_type(items: &[syn::Item], name: &str) -> Option<syn::Type> {
+    for item in items {
+        let syn::Item::Impl(imp) = item else { continue };
+        let syn::Type::Path(p) = &*imp.self_ty else { continue };
+        if p.path.segments.last()?.ident != name {
+            continue;
+        }
+        for it in &imp.items {
+            let syn::ImplItem::Fn(f) = it else { continue };
+            if f.sig.ident != "send" {
+                continue;
+            }
+            let syn::ReturnType::Type(_, t) = &f.sig.output else { return None };
+            let result = generic_arg(t, 0)?;
+            return generic_arg(&result, 0);
+        }
+    }
+    None
+}
+
+/// The `n`th type argument of the last path segment of `t`.
+fn generic_arg(t: &syn::Type, n: usize) -> Option<syn::Type> {
+    let syn::Type::Path(p) = t else { return None };
+    let syn::PathArguments::AngleBracketed(args) = &p.path.segments.last()?.arguments else {
+        return None;
+    };
+    args.args
+        .iter()
+        .filter_map(|a| match a {
+            syn::GenericArgument::Type(t) => Some(t.clone()),
+            _ => None,
+        })
+        .nth(n)
+}
+
+fn vec_item(t: &syn::Type) -> Option<syn::Type> {
+    let syn::Type::Path(p) = t else { return None };
+    if p.path.segments.last()?.ident != "Vec" {
+        return None;
+    }
+    generic_arg(t, 0)
+}
+
+fn limit_maximum(spec: &Value, op: &Operation) -> Option<u64> {
+    let params = spec["paths"][&op.path][op.http_method.to_lowercase()]["parameters"].as_array()?;
+    for p in params {
+        let p = match p["$ref"].as_str() {
+            Some(r) => spec.pointer(r.trim_start_matches('#'))?,
+            None => p,
+        };
+        if p["name"] == "limit" {
+            return p["schema"]["maximum"].as_u64();
+        }
+    }
+    None
+}
