@@ -49,6 +49,13 @@ fn run() -> Result<(), String> {
             [progenitor::TypeImpl::FromStr, progenitor::TypeImpl::Display].into_iter(),
         );
     }
+    for f in &adapted.nullable_fields {
+        settings.with_replacement(
+            &f.name,
+            format!("crate::Nullable<{}>", f.rust_type),
+            std::iter::empty(),
+        );
+    }
     let mut generator = progenitor::Generator::new(&settings);
     let tokens = generator
         .generate_tokens(&spec)
@@ -74,7 +81,12 @@ fn run() -> Result<(), String> {
     for a in &adapted.applied {
         report.push_str(&format!("{} {}\n", a.name, a.count));
     }
-    let digest = surface::digest(&file, &ops, &report, rules::EXCLUDED_OPERATIONS)?;
+    let enum_values: Vec<(String, Vec<String>)> = adapted
+        .open_enums
+        .iter()
+        .map(|e| (e.name.clone(), e.values.clone()))
+        .collect();
+    let digest = surface::digest(&file, &ops, &report, rules::EXCLUDED_OPERATIONS, &enum_values)?;
     write(&out.join("surface.txt"), &digest)?;
     Ok(())
 }

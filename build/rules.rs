@@ -35,6 +35,13 @@ pub struct OpenEnum {
     pub description: Option<String>,
 }
 
+/// A request field that can be sent as an explicit `null`: the schema `name`
+/// stands for `crate::Nullable<rust_type>`.
+pub struct NullableField {
+    pub name: String,
+    pub rust_type: String,
+}
+
 /// What a rule did, for the build report.
 #[allow(dead_code)] // `reason` is for readers of the rule list
 pub struct Applied {
@@ -46,10 +53,18 @@ pub struct Applied {
 /// The outcome of all rules.
 pub struct Adapted {
     pub open_enums: Vec<OpenEnum>,
+    pub nullable_fields: Vec<NullableField>,
     pub applied: Vec<Applied>,
 }
 
-type RuleFn = fn(&mut Value, &mut Vec<OpenEnum>) -> Result<usize, String>;
+/// What rules hand on to code generation.
+#[derive(Default)]
+pub struct Out {
+    pub open_enums: Vec<OpenEnum>,
+    pub nullable_fields: Vec<NullableField>,
+}
+
+type RuleFn = fn(&mut Value, &mut Out) -> Result<usize, String>;
 
 const RULES: &[(&str, &str, RuleFn)] = &[
     (
@@ -105,14 +120,20 @@ const RULES: &[(&str, &str, RuleFn)] = &[
          an Unknown(String) variant that keeps the value",
         open_string_enums,
     ),
+    (
+        "explicit_null_in_requests",
+        "request fields that may be null are plain Options, so `null` (which clears a value) \
+         could not be sent; they become Option<Nullable<T>>",
+        explicit_null_in_requests,
+    ),
 ];
 
 /// Applies every rule, in order, failing on the first one that matches nothing.
 pub fn apply(spec: &mut Value) -> Result<Adapted, String> {
-    let mut open_enums = Vec::new();
+    let mut out = Out::default();
     let mut applied = Vec::new();
     for (name, reason, rule) in RULES {
-        let count = rule(spec, &mut open_enums).map_err(|e| format!("rule {name}: {e}"))?;
+        let count = rule(spec, &mut out).map_err(|e| format!("rule {name}: {e}"))?;
         if count == 0 {
             return Err(format!(
                 "rule {name} matched nothing. The spec no longer has the problem it works around \
@@ -126,7 +147,8 @@ pub fn apply(spec: &mut Value) -> Result<Adapted, String> {
         });
     }
     Ok(Adapted {
-        open_enums,
+        open_enums: out.open_enums,
+        nullable_fields: out.nullable_fields,
         applied,
     })
 }
@@ -162,7 +184,7 @@ fn operation_id(op: &Map<String, Value>) -> &str {
     op.get("operationId").and_then(Value::as_str).unwrap_or("")
 }
 
-fn exclude_multipart_operations(spec: &mut Value, _: &mut Vec<OpenEnum>) -> Result<usize, String> {
+fn exclude_multipart_operations(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
     let mut found = Vec::new();
     let paths = spec
         .get_mut("paths")
@@ -227,7 +249,7 @@ fn snake(name: &str) -> String {
 
 fn drop_deprecated_clashing_parameters(
     spec: &mut Value,
-    _: &mut Vec<OpenEnum>,
+    _: &mut Out,
 ) -> Result<usize, String> {
     // Parameters shared through components are referenced by `$ref`.
     let shared: BTreeMap<String, Value> = spec
@@ -287,7 +309,7 @@ const CLERK_ERRORS_RESPONSE: &str = "#/components/responses/ClerkErrors";
 
 fn clerk_errors_for_every_error_response(
     spec: &mut Value,
-    _: &mut Vec<OpenEnum>,
+    _: &mut Out,
 ) -> Result<usize, String> {
     if spec.pointer("/components/responses/ClerkErrors").is_none() {
         return Err("components/responses/ClerkErrors is missing".into());
@@ -336,7 +358,7 @@ fn clerk_errors_for_every_error_response(
     Ok(changed)
 }
 
-fn nullable_error_meta(spec: &mut Value, _: &mut Vec<OpenEnum>) -> Result<usize, String> {
+fn nullable_error_meta(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
     let mut changed = 0;
     for schema in ["ClerkError", "ClerkErrors"] {
         if let Some(meta) = spec.pointer_mut(&format!("/components/schemas/{schema}/properties/meta"))
@@ -484,7 +506,7 @@ fn walk_schema(
     f(schema, ctx)
 }
 
-fn allow_unknown_fields(spec: &mut Value, _: &mut Vec<OpenEnum>) -> Result<usize, String> {
+fn allow_unknown_fields(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
     let mut changed = 0;
     walk_schemas(spec, &mut |schema, _| {
         if let Some(obj) = schema.as_object_mut() {
@@ -498,7 +520,7 @@ fn allow_unknown_fields(spec: &mut Value, _: &mut Vec<OpenEnum>) -> Result<usize
     Ok(changed)
 }
 
-fn keep_extra_properties(spec: &mut Value, _: &mut Vec<OpenEnum>) -> Result<usize, String> {
+fn keep_extra_properties(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
     let mut changed = 0;
     walk_schemas(spec, &mut |schema, _| {
         if let Some(obj) = schema.as_object_mut() {
@@ -514,7 +536,7 @@ fn keep_extra_properties(spec: &mut Value, _: &mut Vec<OpenEnum>) -> Result<usiz
     Ok(changed)
 }
 
-fn absent_nullable_is_none(spec: &mut Value, _: &mut Vec<OpenEnum>) -> Result<usize, String> {
+fn absent_nullable_is_none(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
     let mut changed = 0;
     walk_schemas(spec, &mut |schema, _| {
         let Some(obj) = schema.as_object_mut() else {
@@ -541,7 +563,7 @@ fn absent_nullable_is_none(spec: &mut Value, _: &mut Vec<OpenEnum>) -> Result<us
     Ok(changed)
 }
 
-fn unconstrained_strings(spec: &mut Value, _: &mut Vec<OpenEnum>) -> Result<usize, String> {
+fn unconstrained_strings(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
     let mut changed = 0;
     walk_schemas(spec, &mut |schema, _| {
         if let Some(obj) = schema.as_object_mut() {
@@ -569,7 +591,7 @@ fn string_enum_values(schema: &Value) -> Option<Vec<String>> {
         .collect()
 }
 
-fn open_string_enums(spec: &mut Value, out: &mut Vec<OpenEnum>) -> Result<usize, String> {
+fn open_string_enums(spec: &mut Value, out: &mut Out) -> Result<usize, String> {
     // Named enums first: they keep their schema name.
     let mut taken: BTreeMap<String, Option<Vec<String>>> = BTreeMap::new();
     if let Some(schemas) = spec
@@ -633,7 +655,7 @@ fn open_string_enums(spec: &mut Value, out: &mut Vec<OpenEnum>) -> Result<usize,
     }
     for (name, schema) in schemas.iter() {
         if let Some(values) = string_enum_values(schema) {
-            out.push(OpenEnum {
+            out.open_enums.push(OpenEnum {
                 name: name.clone(),
                 values,
                 description: schema
@@ -643,7 +665,142 @@ fn open_string_enums(spec: &mut Value, out: &mut Vec<OpenEnum>) -> Result<usize,
             });
         }
     }
-    Ok(count + out.len())
+    Ok(count + out.open_enums.len())
+}
+
+fn explicit_null_in_requests(spec: &mut Value, out: &mut Out) -> Result<usize, String> {
+    // Request bodies: inline ones, and the named schemas they reference.
+    let mut named_bodies: Vec<String> = Vec::new();
+    let mut new_schemas: Vec<(String, Value)> = Vec::new();
+    let mut taken: Vec<String> = spec
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    let mut fields = Vec::new();
+    for_each_operation(spec, |_, _, op| {
+        let ctx = format!("{}Body", pascal(operation_id(op)));
+        let Some(schema) = op
+            .get_mut("requestBody")
+            .and_then(|body| body.pointer_mut("/content/application~1json/schema"))
+        else {
+            return Ok(());
+        };
+        if let Some(r) = schema["$ref"].as_str() {
+            named_bodies.push(r.trim_start_matches("#/components/schemas/").to_string());
+            return Ok(());
+        }
+        walk_schema(schema, &ctx, &mut |s, ctx| {
+            nullable_properties(s, ctx, &mut taken, &mut new_schemas, &mut fields)
+        })
+    })?;
+    for name in named_bodies {
+        let ctx = pascal(&name);
+        if let Some(schema) = spec.pointer_mut(&format!("/components/schemas/{name}")) {
+            walk_schema(schema, &ctx, &mut |s, ctx| {
+                nullable_properties(s, ctx, &mut taken, &mut new_schemas, &mut fields)
+            })?;
+        }
+    }
+    let schemas = spec
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+        .ok_or("spec has no schemas")?;
+    for (name, schema) in new_schemas {
+        schemas.insert(name, schema);
+    }
+    let count = fields.len();
+    out.nullable_fields.extend(fields);
+    Ok(count)
+}
+
+/// Replaces each nullable property of `schema` by a reference to a named
+/// schema that code generation maps to `crate::Nullable<T>`.
+fn nullable_properties(
+    schema: &mut Value,
+    ctx: &str,
+    taken: &mut Vec<String>,
+    new_schemas: &mut Vec<(String, Value)>,
+    fields: &mut Vec<NullableField>,
+) -> Result<(), String> {
+    let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+        return Ok(());
+    };
+    for (prop_name, prop) in props.iter_mut() {
+        if prop.get("nullable") != Some(&json!(true)) {
+            continue;
+        }
+        let base = heck::ToPascalCase::to_pascal_case(format!("{ctx}{}", pascal(prop_name)).as_str());
+        // A schema of its own for an object value, so it keeps its type.
+        let is_object_with_fields = prop.get("type") == Some(&json!("object"))
+            && prop.get("properties").is_some();
+        let value_ref = if is_object_with_fields {
+            let name = unique(&format!("{base}Value"), taken);
+            let mut value = prop.clone();
+            if let Some(obj) = value.as_object_mut() {
+                obj.remove("nullable");
+            }
+            new_schemas.push((name.clone(), value));
+            Some(name)
+        } else {
+            None
+        };
+        let Some(rust_type) = rust_type(prop, value_ref.as_deref()) else {
+            // Any JSON value: `Some(Value::Null)` already sends null.
+            continue;
+        };
+        let name = unique(&format!("{base}Nullable"), taken);
+        let mut replacement = Map::new();
+        if let Some(d) = prop.get("description") {
+            replacement.insert("description".into(), d.clone());
+        }
+        replacement.insert(
+            "allOf".into(),
+            json!([{ "$ref": format!("#/components/schemas/{name}") }]),
+        );
+        new_schemas.push((name.clone(), json!({ "type": "object" })));
+        *prop = Value::Object(replacement);
+        fields.push(NullableField { name, rust_type });
+    }
+    Ok(())
+}
+
+fn unique(name: &str, taken: &mut Vec<String>) -> String {
+    let mut candidate = name.to_string();
+    let mut n = 1;
+    while taken.contains(&candidate) {
+        n += 1;
+        candidate = format!("{name}{n}");
+    }
+    taken.push(candidate.clone());
+    candidate
+}
+
+/// The Rust type typify gives a (non-null) schema, for the simple shapes
+/// request fields have; `None` for a schema without a type.
+fn rust_type(schema: &Value, object_name: Option<&str>) -> Option<String> {
+    if let Some(name) = object_name {
+        return Some(format!("crate::api::types::{name}"));
+    }
+    if let Some(r) = schema["allOf"][0]["$ref"].as_str().or(schema["$ref"].as_str()) {
+        let name = r.trim_start_matches("#/components/schemas/");
+        let name = heck::ToPascalCase::to_pascal_case(name.replace('.', "-").as_str());
+        return Some(format!("crate::api::types::{name}"));
+    }
+    Some(match (schema["type"].as_str()?, schema["format"].as_str()) {
+        ("string", Some("date-time")) => "::chrono::DateTime<::chrono::offset::Utc>".into(),
+        ("string", _) => "::std::string::String".into(),
+        ("boolean", _) => "bool".into(),
+        ("integer", Some("int32")) => "i32".into(),
+        ("integer", _) => "i64".into(),
+        ("number", _) => "f64".into(),
+        ("object", _) => "::serde_json::Map<::std::string::String, ::serde_json::Value>".into(),
+        ("array", _) => format!(
+            "::std::vec::Vec<{}>",
+            rust_type(&schema["items"], None).unwrap_or_else(|| "::serde_json::Value".into())
+        ),
+        _ => return None,
+    })
 }
 
 /// The Rust variant name of an enum value.

@@ -49,15 +49,27 @@ fn ty(t: &syn::Type) -> String {
 }
 
 fn compact(tokens: &str) -> String {
-    let mut s = tokens
-        .replace(" :: ", "::")
-        .replace(":: ", "::")
-        .replace(" < ", "<")
-        .replace("< ", "<")
-        .replace(" >", ">")
-        .replace(" ,", ",")
-        .replace("& ", "&")
-        .replace("' ", "'");
+    // Drop the spaces the token printer puts everywhere, keeping one only
+    // between two words (`dyn Trait`, `'a mut`), then one after each comma.
+    let chars: Vec<char> = tokens.chars().collect();
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '\'';
+    let mut s = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_whitespace() {
+            let before = s.chars().last();
+            let after = chars[i + 1..].iter().find(|c| !c.is_whitespace());
+            if let (Some(b), Some(&a)) = (before, after) {
+                if word(b) && word(a) && !s.ends_with(' ') {
+                    s.push(' ');
+                }
+            }
+        } else {
+            s.push(c);
+            if c == ',' {
+                s.push(' ');
+            }
+        }
+    }
     for prefix in ["::std::string::", "::std::vec::", "::std::option::", "::std::num::"] {
         s = s.replace(prefix, "");
     }
@@ -65,6 +77,27 @@ fn compact(tokens: &str) -> String {
         .replace("crate::api::types::", "")
         .replace("super::", "")
         .replace("types::", "")
+        .replace(", >", ">")
+        .replace(",  ", ", ")
+}
+
+/// `{ a: A, b: B }` or `(A)`, without attributes.
+fn fields(f: &syn::Fields) -> String {
+    match f {
+        syn::Fields::Named(named) => {
+            let list: Vec<String> = named
+                .named
+                .iter()
+                .filter_map(|f| Some(format!("{}: {}", f.ident.as_ref()?, ty(&f.ty))))
+                .collect();
+            format!("{{ {} }}", list.join(", "))
+        }
+        syn::Fields::Unnamed(unnamed) => {
+            let list: Vec<String> = unnamed.unnamed.iter().map(|f| ty(&f.ty)).collect();
+            format!("({})", list.join(", "))
+        }
+        syn::Fields::Unit => String::new(),
+    }
 }
 
 /// The items of `mod name` at the top of the generated file.
@@ -120,10 +153,15 @@ fn builders(file: &syn::File) -> BTreeMap<String, Builder> {
                 continue;
             }
             if let syn::ReturnType::Type(_, t) = &f.sig.output {
-                let (success, error) = split_result(&ty(t));
+                let arg = |n: usize| {
+                    generic_arg(t, n)
+                        .and_then(|wrapper| generic_arg(&wrapper, 0))
+                        .map(|inner| ty(&inner))
+                        .unwrap_or_default()
+                };
                 if let Some(b) = out.get_mut(&name) {
-                    b.success = success;
-                    b.error = error;
+                    b.success = arg(0);
+                    b.error = arg(1);
                 }
             }
         }
@@ -139,23 +177,6 @@ fn builder_field_type(t: &str) -> String {
         .unwrap_or_else(|| t.to_string())
 }
 
-/// `Result<ResponseValue<A>, Error<B>>` -> (A, B).
-fn split_result(t: &str) -> (String, String) {
-    let inner = t
-        .strip_prefix("Result<")
-        .and_then(|s| s.strip_suffix('>'))
-        .unwrap_or(t);
-    match inner.rsplit_once(", Error<") {
-        Some((ok, err)) => (
-            ok.trim_start_matches("ResponseValue<")
-                .trim_end_matches('>')
-                .to_string(),
-            err.trim_end_matches('>').to_string(),
-        ),
-        None => (inner.to_string(), String::new()),
-    }
-}
-
 /// Builder struct name progenitor derives from a method name.
 fn builder_name(method_name: &str) -> String {
     heck::ToUpperCamelCase::to_upper_camel_case(method_name)
@@ -167,6 +188,7 @@ pub fn digest(
     ops: &[Operation],
     rules_report: &str,
     excluded: &[(&str, &str)],
+    open_enums: &[(String, Vec<String>)],
 ) -> Result<String, String> {
     let builders = builders(file);
     let mut out = String::new();
@@ -214,15 +236,7 @@ pub fn digest(
     for item in module(file, "types").into_iter().flatten() {
         match item {
             syn::Item::Struct(s) => {
-                let fields: Vec<String> = match &s.fields {
-                    syn::Fields::Named(named) => named
-                        .named
-                        .iter()
-                        .filter_map(|f| Some(format!("{}: {}", f.ident.as_ref()?, ty(&f.ty))))
-                        .collect(),
-                    other => vec![compact(&other.to_token_stream().to_string())],
-                };
-                let _ = writeln!(out, "struct {} {{ {} }}", s.ident, fields.join(", "));
+                let _ = writeln!(out, "struct {} {}", s.ident, fields(&s.fields));
             }
             syn::Item::Enum(e) => {
                 let variants: Vec<String> = e
@@ -230,33 +244,19 @@ pub fn digest(
                     .iter()
                     .map(|v| match &v.fields {
                         syn::Fields::Unit => v.ident.to_string(),
-                        f => format!(
-                            "{}{}",
-                            v.ident,
-                            compact(&f.to_token_stream().to_string())
-                        ),
+                        f => format!("{}{}", v.ident, fields(f)),
                     })
                     .collect();
                 let _ = writeln!(out, "enum {} {{ {} }}", e.ident, variants.join(", "));
             }
-            syn::Item::Macro(m) if m.mac.path.segments.last().is_some_and(|s| s.ident == "open_enum") => {
-                let text = compact(&m.mac.tokens.to_string());
-                // `#[doc = ".."] Name { #[doc = ".."] A => "a", .. }` -> `Name { a, .. }`
-                let name = text
-                    .split_whitespace()
-                    .skip_while(|w| !w.ends_with(']'))
-                    .nth(1)
-                    .unwrap_or("?")
-                    .to_string();
-                let values: Vec<&str> = text
-                    .split("=> ")
-                    .skip(1)
-                    .filter_map(|s| s.split('"').nth(1))
-                    .collect();
-                let _ = writeln!(out, "open enum {name} {{ {} }}", values.join(", "));
-            }
             _ => {}
         }
+    }
+    let _ = writeln!(out, "\n# Open enums (each also has Unknown(String))");
+    let mut enums: Vec<_> = open_enums.iter().collect();
+    enums.sort();
+    for (name, values) in enums {
+        let _ = writeln!(out, "{name} {{ {} }}", values.join(", "));
     }
     Ok(out)
 }
