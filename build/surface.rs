@@ -333,7 +333,13 @@ pub fn pagination(
 
                 /// Like [`stream`](Self::stream), one page at a time.
                 pub fn pages(self) -> impl ::futures::Stream<Item = crate::Result<#page>> + 'a {
-                    crate::pagination::pages(#max, move |page: crate::pagination::PageRequest| {
+                    self.pages_of(#max)
+                }
+
+                /// Like [`pages`](Self::pages), `size` items a page (at
+                /// least 1, at most the operation's maximum).
+                pub fn pages_of(self, size: u64) -> impl ::futures::Stream<Item = crate::Result<#page>> + 'a {
+                    crate::pagination::pages(size.clamp(1, #max), move |page: crate::pagination::PageRequest| {
                         let request = self.clone().limit(#limit_value).offset(#offset_value);
                         async move { request.send().await.map(ResponseValue::into_inner) }
                     })

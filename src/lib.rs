@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod error;
+pub mod impersonation;
 pub mod nullable;
 pub(crate) mod open_enum;
 pub mod operations;
@@ -12,6 +13,7 @@ pub mod retry;
 #[cfg(feature = "rustls")]
 mod tls;
 mod transport;
+pub mod uploads;
 
 /// The generated client: every operation of the Backend API, its request
 /// builders and its types.
