@@ -86,7 +86,13 @@ fn run() -> Result<(), String> {
         .iter()
         .map(|e| (e.name.clone(), e.values.clone()))
         .collect();
-    let digest = surface::digest(&file, &ops, &report, rules::EXCLUDED_OPERATIONS, &enum_values)?;
+    let digest = surface::digest(
+        &file,
+        &ops,
+        &report,
+        rules::EXCLUDED_OPERATIONS,
+        &enum_values,
+    )?;
     write(&out.join("surface.txt"), &digest)?;
     Ok(())
 }

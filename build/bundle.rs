@@ -28,7 +28,10 @@ pub fn bundle(dir: &Path) -> Result<Value, String> {
             let target = entry.as_object_mut().expect("inserted as an object");
             for (method, op) in methods {
                 if target.insert(method.clone(), op).is_some() {
-                    return Err(format!("{}: {method} {path} is defined twice", file.display()));
+                    return Err(format!(
+                        "{}: {method} {path} is defined twice",
+                        file.display()
+                    ));
                 }
             }
         }

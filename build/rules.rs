@@ -153,7 +153,9 @@ pub fn apply(spec: &mut Value) -> Result<Adapted, String> {
     })
 }
 
-const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 /// Calls `f` with (path, method, operation) for every operation.
 fn for_each_operation(
@@ -247,10 +249,7 @@ fn snake(name: &str) -> String {
     out
 }
 
-fn drop_deprecated_clashing_parameters(
-    spec: &mut Value,
-    _: &mut Out,
-) -> Result<usize, String> {
+fn drop_deprecated_clashing_parameters(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
     // Parameters shared through components are referenced by `$ref`.
     let shared: BTreeMap<String, Value> = spec
         .pointer("/components/parameters")
@@ -307,10 +306,7 @@ fn drop_deprecated_clashing_parameters(
 
 const CLERK_ERRORS_RESPONSE: &str = "#/components/responses/ClerkErrors";
 
-fn clerk_errors_for_every_error_response(
-    spec: &mut Value,
-    _: &mut Out,
-) -> Result<usize, String> {
+fn clerk_errors_for_every_error_response(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
     if spec.pointer("/components/responses/ClerkErrors").is_none() {
         return Err("components/responses/ClerkErrors is missing".into());
     }
@@ -361,12 +357,12 @@ fn clerk_errors_for_every_error_response(
 fn nullable_error_meta(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
     let mut changed = 0;
     for schema in ["ClerkError", "ClerkErrors"] {
-        if let Some(meta) = spec.pointer_mut(&format!("/components/schemas/{schema}/properties/meta"))
+        if let Some(meta) =
+            spec.pointer_mut(&format!("/components/schemas/{schema}/properties/meta"))
+            && meta.get("nullable") != Some(&json!(true))
         {
-            if meta.get("nullable") != Some(&json!(true)) {
-                meta["nullable"] = json!(true);
-                changed += 1;
-            }
+            meta["nullable"] = json!(true);
+            changed += 1;
         }
     }
     Ok(changed)
@@ -482,10 +478,10 @@ fn walk_schema(
     if let Some(items) = obj.get_mut("items") {
         walk_schema(items, &format!("{ctx}Item"), f)?;
     }
-    if let Some(extra) = obj.get_mut("additionalProperties") {
-        if extra.is_object() {
-            walk_schema(extra, &format!("{ctx}Value"), f)?;
-        }
+    if let Some(extra) = obj.get_mut("additionalProperties")
+        && extra.is_object()
+    {
+        walk_schema(extra, &format!("{ctx}Value"), f)?;
     }
     for key in ["allOf", "oneOf", "anyOf"] {
         if let Some(list) = obj.get_mut(key).and_then(Value::as_array_mut) {
@@ -509,11 +505,11 @@ fn walk_schema(
 fn allow_unknown_fields(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
     let mut changed = 0;
     walk_schemas(spec, &mut |schema, _| {
-        if let Some(obj) = schema.as_object_mut() {
-            if obj.get("additionalProperties") == Some(&json!(false)) {
-                obj.remove("additionalProperties");
-                changed += 1;
-            }
+        if let Some(obj) = schema.as_object_mut()
+            && obj.get("additionalProperties") == Some(&json!(false))
+        {
+            obj.remove("additionalProperties");
+            changed += 1;
         }
         Ok(())
     })?;
@@ -523,13 +519,13 @@ fn allow_unknown_fields(spec: &mut Value, _: &mut Out) -> Result<usize, String> 
 fn keep_extra_properties(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
     let mut changed = 0;
     walk_schemas(spec, &mut |schema, _| {
-        if let Some(obj) = schema.as_object_mut() {
-            if obj.contains_key("properties") && obj.get("additionalProperties") == Some(&json!(true))
-            {
-                // typify ignores `true` but flattens an extra map for `{}`.
-                obj.insert("additionalProperties".into(), json!({}));
-                changed += 1;
-            }
+        if let Some(obj) = schema.as_object_mut()
+            && obj.contains_key("properties")
+            && obj.get("additionalProperties") == Some(&json!(true))
+        {
+            // typify ignores `true` but flattens an extra map for `{}`.
+            obj.insert("additionalProperties".into(), json!({}));
+            changed += 1;
         }
         Ok(())
     })?;
@@ -566,12 +562,13 @@ fn absent_nullable_is_none(spec: &mut Value, _: &mut Out) -> Result<usize, Strin
 fn unconstrained_strings(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
     let mut changed = 0;
     walk_schemas(spec, &mut |schema, _| {
-        if let Some(obj) = schema.as_object_mut() {
-            if obj.get("type") == Some(&json!("string")) && !obj.contains_key("enum") {
-                for key in ["pattern", "minLength", "maxLength"] {
-                    if obj.remove(key).is_some() {
-                        changed += 1;
-                    }
+        if let Some(obj) = schema.as_object_mut()
+            && obj.get("type") == Some(&json!("string"))
+            && !obj.contains_key("enum")
+        {
+            for key in ["pattern", "minLength", "maxLength"] {
+                if obj.remove(key).is_some() {
+                    changed += 1;
                 }
             }
         }
@@ -730,10 +727,11 @@ fn nullable_properties(
         if prop.get("nullable") != Some(&json!(true)) {
             continue;
         }
-        let base = heck::ToPascalCase::to_pascal_case(format!("{ctx}{}", pascal(prop_name)).as_str());
+        let base =
+            heck::ToPascalCase::to_pascal_case(format!("{ctx}{}", pascal(prop_name)).as_str());
         // A schema of its own for an object value, so it keeps its type.
-        let is_object_with_fields = prop.get("type") == Some(&json!("object"))
-            && prop.get("properties").is_some();
+        let is_object_with_fields =
+            prop.get("type") == Some(&json!("object")) && prop.get("properties").is_some();
         let value_ref = if is_object_with_fields {
             let name = unique(&format!("{base}Value"), taken);
             let mut value = prop.clone();
@@ -782,25 +780,30 @@ fn rust_type(schema: &Value, object_name: Option<&str>) -> Option<String> {
     if let Some(name) = object_name {
         return Some(format!("crate::api::types::{name}"));
     }
-    if let Some(r) = schema["allOf"][0]["$ref"].as_str().or(schema["$ref"].as_str()) {
+    if let Some(r) = schema["allOf"][0]["$ref"]
+        .as_str()
+        .or(schema["$ref"].as_str())
+    {
         let name = r.trim_start_matches("#/components/schemas/");
         let name = heck::ToPascalCase::to_pascal_case(name.replace('.', "-").as_str());
         return Some(format!("crate::api::types::{name}"));
     }
-    Some(match (schema["type"].as_str()?, schema["format"].as_str()) {
-        ("string", Some("date-time")) => "::chrono::DateTime<::chrono::offset::Utc>".into(),
-        ("string", _) => "::std::string::String".into(),
-        ("boolean", _) => "bool".into(),
-        ("integer", Some("int32")) => "i32".into(),
-        ("integer", _) => "i64".into(),
-        ("number", _) => "f64".into(),
-        ("object", _) => "::serde_json::Map<::std::string::String, ::serde_json::Value>".into(),
-        ("array", _) => format!(
-            "::std::vec::Vec<{}>",
-            rust_type(&schema["items"], None).unwrap_or_else(|| "::serde_json::Value".into())
-        ),
-        _ => return None,
-    })
+    Some(
+        match (schema["type"].as_str()?, schema["format"].as_str()) {
+            ("string", Some("date-time")) => "::chrono::DateTime<::chrono::offset::Utc>".into(),
+            ("string", _) => "::std::string::String".into(),
+            ("boolean", _) => "bool".into(),
+            ("integer", Some("int32")) => "i32".into(),
+            ("integer", _) => "i64".into(),
+            ("number", _) => "f64".into(),
+            ("object", _) => "::serde_json::Map<::std::string::String, ::serde_json::Value>".into(),
+            ("array", _) => format!(
+                "::std::vec::Vec<{}>",
+                rust_type(&schema["items"], None).unwrap_or_else(|| "::serde_json::Value".into())
+            ),
+            _ => return None,
+        },
+    )
 }
 
 /// The Rust variant name of an enum value.

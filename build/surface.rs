@@ -58,10 +58,12 @@ fn compact(tokens: &str) -> String {
         if c.is_whitespace() {
             let before = s.chars().last();
             let after = chars[i + 1..].iter().find(|c| !c.is_whitespace());
-            if let (Some(b), Some(&a)) = (before, after) {
-                if word(b) && word(a) && !s.ends_with(' ') {
-                    s.push(' ');
-                }
+            if let (Some(b), Some(&a)) = (before, after)
+                && word(b)
+                && word(a)
+                && !s.ends_with(' ')
+            {
+                s.push(' ');
             }
         } else {
             s.push(c);
@@ -70,7 +72,12 @@ fn compact(tokens: &str) -> String {
             }
         }
     }
-    for prefix in ["::std::string::", "::std::vec::", "::std::option::", "::std::num::"] {
+    for prefix in [
+        "::std::string::",
+        "::std::vec::",
+        "::std::option::",
+        "::std::num::",
+    ] {
         s = s.replace(prefix, "");
     }
     s.replace("::serde_json::", "serde_json::")
@@ -313,7 +320,11 @@ pub fn pagination(
         let max = limit_maximum(spec, op).unwrap_or(500);
         let ident = format_ident!("{}", name);
         let convert = |t: &str, v: proc_macro2::TokenStream| {
-            if t.contains("f64") { quote!(#v as f64) } else { v }
+            if t.contains("f64") {
+                quote!(#v as f64)
+            } else {
+                v
+            }
         };
         let limit_value = convert(&limit, quote!(page.limit));
         let offset_value = convert(&offset, quote!(page.offset));
@@ -383,7 +394,9 @@ pub fn pagination(
     }
     for item in types {
         let syn::Item::Struct(s) = item else { continue };
-        let syn::Fields::Named(named) = &s.fields else { continue };
+        let syn::Fields::Named(named) = &s.fields else {
+            continue;
+        };
         let Some(total) = named
             .named
             .iter()
@@ -400,11 +413,19 @@ pub fn pagination(
                     return Some((ident, item, false));
                 }
                 let name = f.ty.to_token_stream().to_string();
-                newtype_lists.get(&name).map(|item| (ident, item.clone(), true))
+                newtype_lists
+                    .get(&name)
+                    .map(|item| (ident, item.clone(), true))
             })
             .collect();
-        let [(field, item_ty, newtype)] = lists.as_slice() else { continue };
-        let items = if *newtype { quote!(self.#field.0) } else { quote!(self.#field) };
+        let [(field, item_ty, newtype)] = lists.as_slice() else {
+            continue;
+        };
+        let items = if *newtype {
+            quote!(self.#field.0)
+        } else {
+            quote!(self.#field)
+        };
         let total_ty = ty(&total.ty);
         let total_expr = match total_ty.as_str() {
             t if t.starts_with("Option<") => quote!(self.total_count.map(|n| n as i64)),
@@ -428,7 +449,9 @@ pub fn pagination(
 fn success_type(items: &[syn::Item], name: &str) -> Option<syn::Type> {
     for item in items {
         let syn::Item::Impl(imp) = item else { continue };
-        let syn::Type::Path(p) = &*imp.self_ty else { continue };
+        let syn::Type::Path(p) = &*imp.self_ty else {
+            continue;
+        };
         if p.path.segments.last()?.ident != name {
             continue;
         }
@@ -437,7 +460,9 @@ fn success_type(items: &[syn::Item], name: &str) -> Option<syn::Type> {
             if f.sig.ident != "send" {
                 continue;
             }
-            let syn::ReturnType::Type(_, t) = &f.sig.output else { return None };
+            let syn::ReturnType::Type(_, t) = &f.sig.output else {
+                return None;
+            };
             let result = generic_arg(t, 0)?;
             return generic_arg(&result, 0);
         }

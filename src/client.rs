@@ -305,7 +305,9 @@ impl ClerkBuilder {
             None => USER_AGENT.to_string(),
         };
         let user_agent = HeaderValue::try_from(user_agent).map_err(|_| {
-            Error::Config("the user agent suffix contains characters not allowed in a header".into())
+            Error::Config(
+                "the user agent suffix contains characters not allowed in a header".into(),
+            )
         })?;
         let http = match self.http_client {
             Some(client) => client,
@@ -365,8 +367,13 @@ mod tests {
     #[test]
     fn keys_are_checked_and_never_shown() {
         assert!(matches!(SecretKey::new(""), Err(Error::Config(_))));
-        assert!(matches!(SecretKey::new("pk_test_abc"), Err(Error::Config(m)) if m.contains("publishable")));
-        assert!(matches!(SecretKey::new("sk_test_a b"), Err(Error::Config(_))));
+        assert!(
+            matches!(SecretKey::new("pk_test_abc"), Err(Error::Config(m)) if m.contains("publishable"))
+        );
+        assert!(matches!(
+            SecretKey::new("sk_test_a b"),
+            Err(Error::Config(_))
+        ));
         let key = SecretKey::new("sk_test_supersecret").unwrap();
         assert_eq!(format!("{key:?}"), "SecretKey(sk_test_…)");
         assert!(!format!("{key}").contains("supersecret"));
@@ -374,7 +381,10 @@ mod tests {
 
     #[test]
     fn base_urls_are_checked() {
-        assert_eq!(normalize_base_url("https://api.clerk.com/v1/").unwrap(), "https://api.clerk.com/v1");
+        assert_eq!(
+            normalize_base_url("https://api.clerk.com/v1/").unwrap(),
+            "https://api.clerk.com/v1"
+        );
         assert!(normalize_base_url("api.clerk.com").is_err());
         assert!(normalize_base_url("ftp://x/v1").is_err());
         assert!(normalize_base_url("https://x/v1?a=b").is_err());

@@ -110,7 +110,9 @@ impl fmt::Display for ApiError {
                 }
             }
             None => match &self.body_excerpt {
-                Some(body) if !body.is_empty() => write!(f, " with a body that is not Clerk's JSON: {body}")?,
+                Some(body) if !body.is_empty() => {
+                    write!(f, " with a body that is not Clerk's JSON: {body}")?
+                }
                 _ => write!(f, " with an empty body")?,
             },
         }

@@ -90,8 +90,10 @@ impl Impersonation {
                 extra: self.claims,
             },
             expires_in_seconds: self.expires_in.as_secs().min(i64::MAX as u64) as i64,
-            session_max_duration_in_seconds: self.session_max_duration.as_secs().min(i64::MAX as u64)
-                as i64,
+            session_max_duration_in_seconds: self
+                .session_max_duration
+                .as_secs()
+                .min(i64::MAX as u64) as i64,
         }
     }
 }

@@ -154,15 +154,20 @@ mod tests {
             .try_collect()
             .await
             .unwrap();
-        assert_eq!(all.iter().map(Vec::len).collect::<Vec<_>>(), vec![10, 10, 0]);
+        assert_eq!(
+            all.iter().map(Vec::len).collect::<Vec<_>>(),
+            vec![10, 10, 0]
+        );
     }
 
     #[tokio::test]
     async fn total_count_saves_the_last_request() {
-        let all: Vec<Counted> = pages(10, |req| async move { Ok::<_, Error>(Counted(window(20, req), 20)) })
-            .try_collect()
-            .await
-            .unwrap();
+        let all: Vec<Counted> = pages(10, |req| async move {
+            Ok::<_, Error>(Counted(window(20, req), 20))
+        })
+        .try_collect()
+        .await
+        .unwrap();
         assert_eq!(all.len(), 2);
     }
 

@@ -152,7 +152,9 @@ impl RetryPolicy {
 
     /// The wait after failed attempt `attempt`, before jitter.
     fn backoff(&self, attempt: u32) -> Duration {
-        let factor = 1u32.checked_shl(attempt.saturating_sub(1)).unwrap_or(u32::MAX);
+        let factor = 1u32
+            .checked_shl(attempt.saturating_sub(1))
+            .unwrap_or(u32::MAX);
         self.initial_backoff
             .checked_mul(factor)
             .unwrap_or(self.max_backoff)
@@ -217,7 +219,10 @@ mod tests {
     fn jitter_stays_between_half_and_all() {
         for _ in 0..1000 {
             let w = jitter(Duration::from_secs(2));
-            assert!(w >= Duration::from_secs(1) && w <= Duration::from_secs(2), "{w:?}");
+            assert!(
+                w >= Duration::from_secs(1) && w <= Duration::from_secs(2),
+                "{w:?}"
+            );
         }
     }
 
@@ -226,10 +231,22 @@ mod tests {
         let s = Outcome::Status(StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!RetryPolicy::is_retryable(&Method::POST, s));
         assert!(RetryPolicy::is_retryable(&Method::GET, s));
-        assert!(RetryPolicy::is_retryable(&Method::POST, Outcome::Status(StatusCode::TOO_MANY_REQUESTS)));
-        assert!(!RetryPolicy::is_retryable(&Method::POST, Outcome::FailedInFlight));
-        assert!(RetryPolicy::is_retryable(&Method::POST, Outcome::ConnectFailed));
-        assert!(!RetryPolicy::is_retryable(&Method::GET, Outcome::Status(StatusCode::NOT_FOUND)));
+        assert!(RetryPolicy::is_retryable(
+            &Method::POST,
+            Outcome::Status(StatusCode::TOO_MANY_REQUESTS)
+        ));
+        assert!(!RetryPolicy::is_retryable(
+            &Method::POST,
+            Outcome::FailedInFlight
+        ));
+        assert!(RetryPolicy::is_retryable(
+            &Method::POST,
+            Outcome::ConnectFailed
+        ));
+        assert!(!RetryPolicy::is_retryable(
+            &Method::GET,
+            Outcome::Status(StatusCode::NOT_FOUND)
+        ));
     }
 
     #[test]
@@ -237,13 +254,34 @@ mod tests {
         let p = RetryPolicy::default();
         let s = Outcome::Status(StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(
-            p.next_wait(&Method::GET, s, Some(Duration::from_secs(2)), 1, Duration::ZERO),
+            p.next_wait(
+                &Method::GET,
+                s,
+                Some(Duration::from_secs(2)),
+                1,
+                Duration::ZERO
+            ),
             Some(Duration::from_secs(2))
         );
-        assert_eq!(p.next_wait(&Method::GET, s, Some(Duration::from_secs(61)), 1, Duration::ZERO), None);
+        assert_eq!(
+            p.next_wait(
+                &Method::GET,
+                s,
+                Some(Duration::from_secs(61)),
+                1,
+                Duration::ZERO
+            ),
+            None
+        );
         assert_eq!(p.next_wait(&Method::GET, s, None, 3, Duration::ZERO), None);
         assert_eq!(
-            p.next_wait(&Method::GET, s, Some(Duration::from_secs(2)), 1, Duration::from_secs(59)),
+            p.next_wait(
+                &Method::GET,
+                s,
+                Some(Duration::from_secs(2)),
+                1,
+                Duration::from_secs(59)
+            ),
             None
         );
     }
@@ -257,6 +295,9 @@ mod tests {
         assert_eq!(parse_retry_after(&date, now), Some(Duration::from_secs(5)));
         let past = HeaderValue::from_static("Wed, 21 Oct 2026 07:27:00 GMT");
         assert_eq!(parse_retry_after(&past, now), Some(Duration::ZERO));
-        assert_eq!(parse_retry_after(&HeaderValue::from_static("soon"), now), None);
+        assert_eq!(
+            parse_retry_after(&HeaderValue::from_static("soon"), now),
+            None
+        );
     }
 }

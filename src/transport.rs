@@ -41,7 +41,10 @@ pub(crate) fn set_headers(request: &mut Request, inner: &Inner) {
     // progenitor adds `api-version`; Clerk reads `Clerk-API-Version`.
     headers.remove("api-version");
     headers.insert(AUTHORIZATION, inner.settings.authorization.clone());
-    headers.insert(CLERK_API_VERSION.clone(), inner.settings.api_version.clone());
+    headers.insert(
+        CLERK_API_VERSION.clone(),
+        inner.settings.api_version.clone(),
+    );
     headers.insert(USER_AGENT, inner.settings.user_agent.clone());
 }
 
@@ -102,7 +105,12 @@ async fn send_with_retries(
         };
         match (wait, spare) {
             (Some(wait), Some(next)) => {
-                tracing::debug!(attempt, ?outcome, wait_ms = wait.as_millis() as u64, "retrying");
+                tracing::debug!(
+                    attempt,
+                    ?outcome,
+                    wait_ms = wait.as_millis() as u64,
+                    "retrying"
+                );
                 tokio::time::sleep(wait).await;
                 request = next;
                 attempt += 1;
@@ -162,7 +170,9 @@ async fn decodable_error(mut response: Response) -> Response {
         reqwest::header::CONTENT_TYPE,
         reqwest::header::HeaderValue::from_static("application/json"),
     );
-    rebuilt.headers_mut().remove(reqwest::header::CONTENT_LENGTH);
+    rebuilt
+        .headers_mut()
+        .remove(reqwest::header::CONTENT_LENGTH);
     Response::from(rebuilt)
 }
 

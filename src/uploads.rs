@@ -103,7 +103,9 @@ impl Upload {
 
     fn into_part(self) -> Result<Part> {
         let part = match self.content {
-            Content::Bytes(bytes) => Part::stream_with_length(reqwest::Body::from(bytes.clone()), bytes.len() as u64),
+            Content::Bytes(bytes) => {
+                Part::stream_with_length(reqwest::Body::from(bytes.clone()), bytes.len() as u64)
+            }
             Content::Stream(body, Some(len)) => Part::stream_with_length(body, len),
             Content::Stream(body, None) => Part::stream(body),
         };
@@ -134,7 +136,11 @@ impl Clerk {
     /// Sets a user's profile image (`POST /users/{user_id}/profile_image`).
     pub async fn set_user_profile_image(&self, user_id: &str, file: Upload) -> Result<User> {
         let form = Form::new().part("file", file.into_part()?);
-        let url = format!("{}/users/{}/profile_image", self.base_url(), encode(user_id));
+        let url = format!(
+            "{}/users/{}/profile_image",
+            self.base_url(),
+            encode(user_id)
+        );
         self.send_multipart(reqwest::Method::POST, url, form, "set_user_profile_image")
             .await
     }
@@ -151,7 +157,11 @@ impl Clerk {
         if let Some(uploader) = uploader_user_id {
             form = form.text("uploader_user_id", uploader.to_string());
         }
-        let url = format!("{}/organizations/{}/logo", self.base_url(), encode(organization_id));
+        let url = format!(
+            "{}/organizations/{}/logo",
+            self.base_url(),
+            encode(organization_id)
+        );
         self.send_multipart(reqwest::Method::PUT, url, form, "upload_organization_logo")
             .await
     }
@@ -173,8 +183,13 @@ impl Clerk {
             self.base_url(),
             encode(oauth_application_id)
         );
-        self.send_multipart(reqwest::Method::PUT, url, form, "upload_oauth_application_logo")
-            .await
+        self.send_multipart(
+            reqwest::Method::PUT,
+            url,
+            form,
+            "upload_oauth_application_logo",
+        )
+        .await
     }
 
     async fn send_multipart<T: DeserializeOwned>(
@@ -201,10 +216,11 @@ impl Clerk {
             })
         } else {
             // The transport has made every error body decodable.
-            let errors: ClerkErrors = serde_json::from_slice(&body).map_err(|source| Error::Decode {
-                excerpt: crate::error::excerpt(&body),
-                source,
-            })?;
+            let errors: ClerkErrors =
+                serde_json::from_slice(&body).map_err(|source| Error::Decode {
+                    excerpt: crate::error::excerpt(&body),
+                    source,
+                })?;
             Err(Error::api_from_parts(status, &headers, errors))
         }
     }

@@ -41,18 +41,30 @@ async fn every_request_carries_auth_version_and_user_agent() {
     let ua = request.headers.get("user-agent").unwrap().to_str().unwrap();
     assert!(ua.starts_with("clerk-backend-api-rust/"), "{ua}");
     assert!(ua.ends_with(" my-app/2.0"), "{ua}");
-    assert!(request.headers.get("api-version").is_none(), "progenitor's header is replaced");
+    assert!(
+        request.headers.get("api-version").is_none(),
+        "progenitor's header is replaced"
+    );
 }
 
 #[tokio::test]
 async fn the_secret_never_shows_in_debug_or_errors() {
     let server = MockServer::start().await;
-    Mock::given(method("GET")).respond_with(not_found()).mount(&server).await;
+    Mock::given(method("GET"))
+        .respond_with(not_found())
+        .mount(&server)
+        .await;
     let clerk = clerk(&server.uri());
     let secret_part = "abcdefSECRET";
     assert!(!format!("{clerk:?}").contains(secret_part));
     assert!(!format!("{:?}", Clerk::builder(SECRET)).contains(secret_part));
-    let err = clerk.get_user().user_id("user_404").send().await.map_err(Error::from).unwrap_err();
+    let err = clerk
+        .get_user()
+        .user_id("user_404")
+        .send()
+        .await
+        .map_err(Error::from)
+        .unwrap_err();
     assert!(!format!("{err:?}").contains(secret_part));
     assert!(!format!("{err}").contains(secret_part));
     // A bad key is reported without echoing it.
@@ -63,13 +75,25 @@ async fn the_secret_never_shows_in_debug_or_errors() {
 #[tokio::test]
 async fn clerk_errors_are_decoded() {
     let server = MockServer::start().await;
-    Mock::given(method("GET")).respond_with(not_found()).mount(&server).await;
-    let err: Error = clerk(&server.uri()).get_user().user_id("user_404").send().await.unwrap_err().into();
+    Mock::given(method("GET"))
+        .respond_with(not_found())
+        .mount(&server)
+        .await;
+    let err: Error = clerk(&server.uri())
+        .get_user()
+        .user_id("user_404")
+        .send()
+        .await
+        .unwrap_err()
+        .into();
     assert!(err.is_not_found());
     assert_eq!(err.code(), Some("resource_not_found"));
     assert_eq!(err.trace_id(), Some("trace-from-body"));
     let api = err.api().unwrap();
-    assert_eq!(api.errors[0].long_message, "No user was found with id user_404");
+    assert_eq!(
+        api.errors[0].long_message,
+        "No user was found with id user_404"
+    );
     assert!(api.body_excerpt.is_none());
     assert!(err.to_string().contains("404"), "{err}");
 }
@@ -85,7 +109,13 @@ async fn trace_id_falls_back_to_the_header() {
         )
         .mount(&server)
         .await;
-    let err: Error = clerk(&server.uri()).get_user().user_id("x").send().await.unwrap_err().into();
+    let err: Error = clerk(&server.uri())
+        .get_user()
+        .user_id("x")
+        .send()
+        .await
+        .unwrap_err()
+        .into();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(422));
     assert_eq!(err.trace_id(), Some("8f00aa-LHR"));
 }
@@ -96,7 +126,8 @@ async fn html_and_empty_error_bodies_are_typed_errors() {
     Mock::given(method("GET"))
         .and(path("/v1/users/html"))
         .respond_with(
-            ResponseTemplate::new(403).set_body_raw("<html><body>Forbidden by proxy</body></html>", "text/html"),
+            ResponseTemplate::new(403)
+                .set_body_raw("<html><body>Forbidden by proxy</body></html>", "text/html"),
         )
         .mount(&server)
         .await;
@@ -107,23 +138,44 @@ async fn html_and_empty_error_bodies_are_typed_errors() {
         .await;
     Mock::given(method("GET"))
         .and(path("/v1/users/truncated"))
-        .respond_with(ResponseTemplate::new(400).set_body_raw(r#"{"errors": [{"code": "x""#, "application/json"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_raw(r#"{"errors": [{"code": "x""#, "application/json"),
+        )
         .mount(&server)
         .await;
     let clerk = clerk(&server.uri());
 
-    let err: Error = clerk.get_user().user_id("html").send().await.unwrap_err().into();
+    let err: Error = clerk
+        .get_user()
+        .user_id("html")
+        .send()
+        .await
+        .unwrap_err()
+        .into();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(403));
     let excerpt = err.api().unwrap().body_excerpt.clone().unwrap();
     assert!(excerpt.contains("Forbidden by proxy"), "{excerpt}");
     assert!(err.to_string().contains("Forbidden by proxy"));
 
-    let err: Error = clerk.get_user().user_id("empty").send().await.unwrap_err().into();
+    let err: Error = clerk
+        .get_user()
+        .user_id("empty")
+        .send()
+        .await
+        .unwrap_err()
+        .into();
     assert!(err.is_unauthorized());
     assert_eq!(err.api().unwrap().body_excerpt.as_deref(), Some(""));
     assert!(err.to_string().contains("empty body"), "{err}");
 
-    let err: Error = clerk.get_user().user_id("truncated").send().await.unwrap_err().into();
+    let err: Error = clerk
+        .get_user()
+        .user_id("truncated")
+        .send()
+        .await
+        .unwrap_err()
+        .into();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(400));
     assert!(err.api().unwrap().errors.is_empty());
 }
@@ -132,10 +184,19 @@ async fn html_and_empty_error_bodies_are_typed_errors() {
 async fn a_success_body_that_does_not_decode_is_a_decode_error() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"id": "user_1", "object": "us"#, "application/json"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(r#"{"id": "user_1", "object": "us"#, "application/json"),
+        )
         .mount(&server)
         .await;
-    let err: Error = clerk(&server.uri()).get_user().user_id("x").send().await.unwrap_err().into();
+    let err: Error = clerk(&server.uri())
+        .get_user()
+        .user_id("x")
+        .send()
+        .await
+        .unwrap_err()
+        .into();
     match err {
         Error::Decode { excerpt, .. } => assert!(excerpt.starts_with(r#"{"id": "user_1""#)),
         other => panic!("expected a decode error, got {other:?}"),
@@ -155,8 +216,9 @@ impl Respond for Sequence {
         let n = self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         match self.statuses.get(n) {
             Some(&status) => {
-                let mut t = ResponseTemplate::new(status)
-                    .set_body_json(json!({"errors": [{"code": "x", "message": "m", "long_message": "lm"}]}));
+                let mut t = ResponseTemplate::new(status).set_body_json(
+                    json!({"errors": [{"code": "x", "message": "m", "long_message": "lm"}]}),
+                );
                 for (k, v) in &self.headers {
                     t = t.insert_header(*k, v.as_str());
                 }
@@ -167,8 +229,17 @@ impl Respond for Sequence {
     }
 }
 
-fn sequence(statuses: &[u16], headers: Vec<(&'static str, String)>, body: serde_json::Value) -> Sequence {
-    Sequence { statuses: statuses.to_vec(), headers, body, calls: Default::default() }
+fn sequence(
+    statuses: &[u16],
+    headers: Vec<(&'static str, String)>,
+    body: serde_json::Value,
+) -> Sequence {
+    Sequence {
+        statuses: statuses.to_vec(),
+        headers,
+        body,
+        calls: Default::default(),
+    }
 }
 
 async fn requests_made(server: &MockServer) -> usize {
@@ -197,7 +268,13 @@ async fn statuses_that_are_not_retried() {
             .respond_with(sequence(&[status], vec![], fixture("user")))
             .mount(&server)
             .await;
-        let err: Error = clerk(&server.uri()).get_user().user_id("u").send().await.unwrap_err().into();
+        let err: Error = clerk(&server.uri())
+            .get_user()
+            .user_id("u")
+            .send()
+            .await
+            .unwrap_err()
+            .into();
         assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
         assert_eq!(requests_made(&server).await, 1, "status {status}");
     }
@@ -212,7 +289,9 @@ async fn post_is_not_retried_on_500_but_is_on_503() {
         .await;
     let clerk = clerk(&server.uri());
     let err = clerk
-        .impersonate(clerk_backend_api::impersonation::Impersonation::new("u", "a"))
+        .impersonate(clerk_backend_api::impersonation::Impersonation::new(
+            "u", "a",
+        ))
         .await
         .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(500));
@@ -225,7 +304,9 @@ async fn post_is_not_retried_on_500_but_is_on_503() {
         .await;
     let clerk = common::clerk(&server.uri());
     clerk
-        .impersonate(clerk_backend_api::impersonation::Impersonation::new("u", "a"))
+        .impersonate(clerk_backend_api::impersonation::Impersonation::new(
+            "u", "a",
+        ))
         .await
         .unwrap();
     assert_eq!(requests_made(&server).await, 2);
@@ -238,7 +319,13 @@ async fn attempts_are_bounded() {
         .respond_with(sequence(&[503; 10], vec![], fixture("user")))
         .mount(&server)
         .await;
-    let err: Error = clerk(&server.uri()).get_user().user_id("u").send().await.unwrap_err().into();
+    let err: Error = clerk(&server.uri())
+        .get_user()
+        .user_id("u")
+        .send()
+        .await
+        .unwrap_err()
+        .into();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
     assert_eq!(requests_made(&server).await, 3);
 }
@@ -259,12 +346,25 @@ async fn retries_can_be_turned_off() {
 async fn retry_after_in_seconds_is_honoured() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(sequence(&[429], vec![("retry-after", "1".into())], fixture("user")))
+        .respond_with(sequence(
+            &[429],
+            vec![("retry-after", "1".into())],
+            fixture("user"),
+        ))
         .mount(&server)
         .await;
     let started = Instant::now();
-    clerk(&server.uri()).get_user().user_id("u").send().await.unwrap();
-    assert!(started.elapsed() >= Duration::from_millis(950), "{:?}", started.elapsed());
+    clerk(&server.uri())
+        .get_user()
+        .user_id("u")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(requests_made(&server).await, 2);
 }
 
@@ -273,13 +373,26 @@ async fn retry_after_as_a_date_is_honoured() {
     let server = MockServer::start().await;
     let when = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(2));
     Mock::given(method("GET"))
-        .respond_with(sequence(&[503], vec![("retry-after", when)], fixture("user")))
+        .respond_with(sequence(
+            &[503],
+            vec![("retry-after", when)],
+            fixture("user"),
+        ))
         .mount(&server)
         .await;
     let started = Instant::now();
-    clerk(&server.uri()).get_user().user_id("u").send().await.unwrap();
+    clerk(&server.uri())
+        .get_user()
+        .user_id("u")
+        .send()
+        .await
+        .unwrap();
     // The date has a one-second resolution: the wait is between 1 and 2 s.
-    assert!(started.elapsed() >= Duration::from_millis(950), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(requests_made(&server).await, 2);
 }
 
@@ -287,10 +400,20 @@ async fn retry_after_as_a_date_is_honoured() {
 async fn retry_after_beyond_the_cap_returns_the_error_at_once() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(sequence(&[429], vec![("retry-after", "3600".into())], fixture("user")))
+        .respond_with(sequence(
+            &[429],
+            vec![("retry-after", "3600".into())],
+            fixture("user"),
+        ))
         .mount(&server)
         .await;
-    let err: Error = clerk(&server.uri()).get_user().user_id("u").send().await.unwrap_err().into();
+    let err: Error = clerk(&server.uri())
+        .get_user()
+        .user_id("u")
+        .send()
+        .await
+        .unwrap_err()
+        .into();
     assert!(err.is_rate_limited());
     assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
     assert_eq!(requests_made(&server).await, 1);
@@ -299,13 +422,23 @@ async fn retry_after_beyond_the_cap_returns_the_error_at_once() {
 #[tokio::test]
 async fn connection_failures_are_transport_errors() {
     // Bind then drop a listener: nothing listens on that port any more.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let clerk = Clerk::builder(SECRET)
         .base_url(format!("http://127.0.0.1:{port}/v1"))
         .retry_policy(fast_retries())
         .build()
         .unwrap();
-    let err: Error = clerk.get_user().user_id("u").send().await.unwrap_err().into();
+    let err: Error = clerk
+        .get_user()
+        .user_id("u")
+        .send()
+        .await
+        .unwrap_err()
+        .into();
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
 }
 
@@ -313,7 +446,11 @@ async fn connection_failures_are_transport_errors() {
 async fn slow_replies_time_out() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("user")).set_delay(Duration::from_secs(5)))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(fixture("user"))
+                .set_delay(Duration::from_secs(5)),
+        )
         .mount(&server)
         .await;
     let clerk = Clerk::builder(SECRET)
@@ -323,7 +460,13 @@ async fn slow_replies_time_out() {
         .build()
         .unwrap();
     let started = Instant::now();
-    let err: Error = clerk.get_user().user_id("u").send().await.unwrap_err().into();
+    let err: Error = clerk
+        .get_user()
+        .user_id("u")
+        .send()
+        .await
+        .unwrap_err()
+        .into();
     assert!(err.is_timeout(), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(4));
 }
@@ -392,15 +535,29 @@ async fn uploads_are_multipart() {
         .await;
     let png = b"\x89PNG\r\n\x1a\nfake image bytes".to_vec();
     let user = clerk(&server.uri())
-        .set_user_profile_image("user_1", Upload::from_bytes(png.clone(), "avatar.png", "image/png"))
+        .set_user_profile_image(
+            "user_1",
+            Upload::from_bytes(png.clone(), "avatar.png", "image/png"),
+        )
         .await
         .unwrap();
     assert_eq!(user.id, "user_2tQv7pLmKc9XbNfR4aHdE1sWzYo");
     let request = &server.received_requests().await.unwrap()[0];
-    let content_type = request.headers.get("content-type").unwrap().to_str().unwrap();
-    assert!(content_type.starts_with("multipart/form-data; boundary="), "{content_type}");
+    let content_type = request
+        .headers
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        content_type.starts_with("multipart/form-data; boundary="),
+        "{content_type}"
+    );
     let body = String::from_utf8_lossy(&request.body);
-    assert!(body.contains(r#"Content-Disposition: form-data; name="file"; filename="avatar.png""#), "{body}");
+    assert!(
+        body.contains(r#"Content-Disposition: form-data; name="file"; filename="avatar.png""#),
+        "{body}"
+    );
     assert!(body.contains("Content-Type: image/png"));
     assert!(request.body.windows(png.len()).any(|w| w == png.as_slice()));
     assert!(request.headers.get("authorization").is_some());
@@ -415,9 +572,16 @@ async fn upload_errors_are_api_errors() {
         .mount(&server)
         .await;
     let err = clerk(&server.uri())
-        .upload_organization_logo("org_1", Upload::from_bytes(vec![0u8; 16], "logo.png", "image/png"), Some("user_1"))
+        .upload_organization_logo(
+            "org_1",
+            Upload::from_bytes(vec![0u8; 16], "logo.png", "image/png"),
+            Some("user_1"),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(413));
-    assert_eq!(err.api().unwrap().body_excerpt.as_deref(), Some("too large"));
+    assert_eq!(
+        err.api().unwrap().body_excerpt.as_deref(),
+        Some("too large")
+    );
 }

@@ -47,8 +47,14 @@ fn spec_operation_ids() -> BTreeSet<String> {
 fn generated_plus_excluded_is_the_whole_spec() {
     let spec = spec_operation_ids();
     assert_eq!(spec.len(), 249, "the 2026-05-12 spec has 249 operations");
-    let generated: BTreeSet<String> = OPERATIONS.iter().map(|o| o.operation_id.to_string()).collect();
-    let excluded: BTreeSet<String> = EXCLUDED_OPERATIONS.iter().map(|(id, _)| id.to_string()).collect();
+    let generated: BTreeSet<String> = OPERATIONS
+        .iter()
+        .map(|o| o.operation_id.to_string())
+        .collect();
+    let excluded: BTreeSet<String> = EXCLUDED_OPERATIONS
+        .iter()
+        .map(|(id, _)| id.to_string())
+        .collect();
     assert!(generated.is_disjoint(&excluded));
     let covered: BTreeSet<String> = generated.union(&excluded).cloned().collect();
     assert_eq!(covered, spec);
@@ -57,7 +63,11 @@ fn generated_plus_excluded_is_the_whole_spec() {
 
 #[test]
 fn operations_table_is_sorted_for_lookup() {
-    assert!(OPERATIONS.windows(2).all(|w| w[0].method_name < w[1].method_name));
+    assert!(
+        OPERATIONS
+            .windows(2)
+            .all(|w| w[0].method_name < w[1].method_name)
+    );
     let op = clerk_backend_api::operations::find("create_actor_token").unwrap();
     assert_eq!((op.http_method, op.path), ("POST", "/actor_tokens"));
 }

@@ -8,7 +8,10 @@ use clerk_backend_api::types::{
 use serde_json::{Value, json};
 
 fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/bapi/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/bapi/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
     serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect(&path)
 }
 
@@ -22,7 +25,10 @@ fn core_fixtures_decode() {
 
     let session: Session = serde_json::from_value(fixture("session")).unwrap();
     assert_eq!(session.status.as_str(), "active");
-    assert_eq!(session.actor.as_ref().unwrap()["reason"], "support ticket 1234");
+    assert_eq!(
+        session.actor.as_ref().unwrap()["reason"],
+        "support ticket 1234"
+    );
 
     let org: Organization = serde_json::from_value(fixture("organization")).unwrap();
     assert_eq!(org.slug, "analytical-engines");
@@ -33,21 +39,38 @@ fn core_fixtures_decode() {
 
     let errors: ClerkErrors = serde_json::from_value(fixture("clerk_errors")).unwrap();
     assert_eq!(errors.errors[0].code, "form_identifier_exists");
-    assert_eq!(errors.clerk_trace_id.as_deref(), Some("0b8a4e2f6c3d4a1b9e7f5c2d1a0b3c4d"));
+    assert_eq!(
+        errors.clerk_trace_id.as_deref(),
+        Some("0b8a4e2f6c3d4a1b9e7f5c2d1a0b3c4d")
+    );
 }
 
 #[test]
 fn fixtures_round_trip_without_loss() {
-    for name in ["user", "session", "organization", "actor_token", "clerk_errors"] {
+    for name in [
+        "user",
+        "session",
+        "organization",
+        "actor_token",
+        "clerk_errors",
+    ] {
         let original = fixture(name);
         let again = match name {
-            "user" => serde_json::to_value(serde_json::from_value::<User>(original.clone()).unwrap()),
-            "session" => serde_json::to_value(serde_json::from_value::<Session>(original.clone()).unwrap()),
-            "organization" => {
-                serde_json::to_value(serde_json::from_value::<Organization>(original.clone()).unwrap())
+            "user" => {
+                serde_json::to_value(serde_json::from_value::<User>(original.clone()).unwrap())
             }
-            "actor_token" => serde_json::to_value(serde_json::from_value::<ActorToken>(original.clone()).unwrap()),
-            _ => serde_json::to_value(serde_json::from_value::<ClerkErrors>(original.clone()).unwrap()),
+            "session" => {
+                serde_json::to_value(serde_json::from_value::<Session>(original.clone()).unwrap())
+            }
+            "organization" => serde_json::to_value(
+                serde_json::from_value::<Organization>(original.clone()).unwrap(),
+            ),
+            "actor_token" => serde_json::to_value(
+                serde_json::from_value::<ActorToken>(original.clone()).unwrap(),
+            ),
+            _ => serde_json::to_value(
+                serde_json::from_value::<ClerkErrors>(original.clone()).unwrap(),
+            ),
         }
         .unwrap();
         // Every field that carried a value comes back with the same value
@@ -74,20 +97,35 @@ fn unknown_enum_values_are_kept_both_ways() {
     let mut token = fixture("actor_token");
     token["status"] = json!("escalated");
     let decoded: ActorToken = serde_json::from_value(token).unwrap();
-    assert_eq!(decoded.status, ActorTokenStatus::Unknown("escalated".into()));
+    assert_eq!(
+        decoded.status,
+        ActorTokenStatus::Unknown("escalated".into())
+    );
     assert!(decoded.status.is_unknown());
-    assert_eq!(serde_json::to_value(&decoded).unwrap()["status"], "escalated");
+    assert_eq!(
+        serde_json::to_value(&decoded).unwrap()["status"],
+        "escalated"
+    );
 
     // A nested enum inside a oneOf.
     let mut user = fixture("user");
     user["email_addresses"][0]["verification"]["status"] = json!("quarantined");
     let decoded: User = serde_json::from_value(user).unwrap();
     let again = serde_json::to_value(&decoded).unwrap();
-    assert_eq!(again["email_addresses"][0]["verification"]["status"], "quarantined");
+    assert_eq!(
+        again["email_addresses"][0]["verification"]["status"],
+        "quarantined"
+    );
 
     // Known values still match as plain variants.
-    assert_eq!(VerificationOtpStatus::from("verified"), VerificationOtpStatus::Verified);
-    assert_eq!("revoked".parse::<ActorTokenStatus>().unwrap(), ActorTokenStatus::Revoked);
+    assert_eq!(
+        VerificationOtpStatus::from("verified"),
+        VerificationOtpStatus::Verified
+    );
+    assert_eq!(
+        "revoked".parse::<ActorTokenStatus>().unwrap(),
+        ActorTokenStatus::Revoked
+    );
 }
 
 #[test]
@@ -98,12 +136,18 @@ fn actor_extra_claims_survive_sending_and_receiving() {
     extra.insert("level".into(), json!(2));
     let body = CreateActorTokenBody {
         user_id: "user_1".into(),
-        actor: CreateActorTokenBodyActor { sub: "user_admin".into(), extra },
+        actor: CreateActorTokenBodyActor {
+            sub: "user_admin".into(),
+            extra,
+        },
         expires_in_seconds: 3600,
         session_max_duration_in_seconds: 1800,
     };
     let sent = serde_json::to_value(&body).unwrap();
-    assert_eq!(sent["actor"], json!({"sub": "user_admin", "reason": "support ticket 1234", "level": 2}));
+    assert_eq!(
+        sent["actor"],
+        json!({"sub": "user_admin", "reason": "support ticket 1234", "level": 2})
+    );
 
     // Receiving: the request type decodes extra keys back into `extra`.
     let back: CreateActorTokenBody = serde_json::from_value(sent).unwrap();
@@ -117,7 +161,8 @@ fn actor_extra_claims_survive_sending_and_receiving() {
 #[test]
 fn defaults_of_actor_token_requests() {
     let body: CreateActorTokenBody =
-        serde_json::from_value(json!({"user_id": "user_1", "actor": {"sub": "user_admin"}})).unwrap();
+        serde_json::from_value(json!({"user_id": "user_1", "actor": {"sub": "user_admin"}}))
+            .unwrap();
     assert_eq!(body.expires_in_seconds, 3600);
     assert_eq!(body.session_max_duration_in_seconds, 1800);
 }
@@ -126,7 +171,12 @@ fn defaults_of_actor_token_requests() {
 fn absent_required_nullable_fields_decode_as_none() {
     let mut user = fixture("user");
     let obj = user.as_object_mut().unwrap();
-    for key in ["external_id", "first_name", "last_sign_in_at", "lockout_expires_in_seconds"] {
+    for key in [
+        "external_id",
+        "first_name",
+        "last_sign_in_at",
+        "lockout_expires_in_seconds",
+    ] {
         obj.remove(key);
     }
     let decoded: User = serde_json::from_value(user).unwrap();

@@ -23,7 +23,10 @@ async fn get_sends_arrays_as_repeated_keys() {
         .await;
     let users = clerk(&server.uri())
         .get_user_list()
-        .email_address(vec!["a@example.test".to_string(), "b@example.test".to_string()])
+        .email_address(vec![
+            "a@example.test".to_string(),
+            "b@example.test".to_string(),
+        ])
         .limit(std::num::NonZeroU64::new(20).unwrap())
         .order_by("-created_at")
         .send()
@@ -59,7 +62,12 @@ async fn post_sends_the_json_body() {
         .email_address(vec!["ada@example.test".to_string()])
         .first_name(Nullable::from("Ada"))
         .public_metadata(metadata);
-    let user = clerk(&server.uri()).create_user().body(body).send().await.unwrap();
+    let user = clerk(&server.uri())
+        .create_user()
+        .body(body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(user.username.as_deref(), Some("ada"));
 }
 
@@ -76,7 +84,11 @@ async fn patch_sends_explicit_nulls_and_leaves_out_the_rest() {
     clerk(&server.uri())
         .update_user()
         .user_id("user_123")
-        .body(UpdateUserBody::builder().external_id(Nullable::Null).last_name(Nullable::from("King")))
+        .body(
+            UpdateUserBody::builder()
+                .external_id(Nullable::Null)
+                .last_name(Nullable::from("King")),
+        )
         .send()
         .await
         .unwrap();
@@ -114,6 +126,11 @@ async fn delete_encodes_path_parameters() {
         .expect(1)
         .mount(&server)
         .await;
-    let deleted = clerk(&server.uri()).delete_user().user_id("user/1 x").send().await.unwrap();
+    let deleted = clerk(&server.uri())
+        .delete_user()
+        .user_id("user/1 x")
+        .send()
+        .await
+        .unwrap();
     assert!(deleted.deleted);
 }

@@ -8,7 +8,10 @@ use std::time::Duration;
 pub const SECRET: &str = "sk_test_0123456789abcdefSECRET";
 
 pub fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/bapi/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/bapi/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
     serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect(&path)
 }
 

@@ -59,7 +59,10 @@ fn spec_diff(args: &[String]) -> Result<bool, String> {
     let mut differences = Vec::new();
     for (key, value) in &theirs {
         match ours.get(key) {
-            None => differences.push((key.clone(), format!("- {key}: {value} (only in {theirs_path})"))),
+            None => differences.push((
+                key.clone(),
+                format!("- {key}: {value} (only in {theirs_path})"),
+            )),
             Some(mine) if mine != value => {
                 differences.push((key.clone(), format!("~ {key}: ours {mine}, theirs {value}")))
             }
@@ -73,14 +76,18 @@ fn spec_diff(args: &[String]) -> Result<bool, String> {
     }
     let mut unexpected = 0;
     for (key, line) in &differences {
-        if allowed.iter().any(|a| key == a || key.starts_with(&format!("{a} "))) {
+        if allowed
+            .iter()
+            .any(|a| key == a || key.starts_with(&format!("{a} ")))
+        {
             println!("allowed {line}");
         } else {
             println!("{line}");
             unexpected += 1;
         }
     }
-    let ops = |f: &BTreeMap<String, String>| f.keys().filter(|k| k.ends_with(" operationId")).count();
+    let ops =
+        |f: &BTreeMap<String, String>| f.keys().filter(|k| k.ends_with(" operationId")).count();
     eprintln!(
         "spec-diff: {} facts in ours ({} operations), {} in theirs ({} operations); {} differences, {} not allowed",
         ours.len(),
@@ -108,11 +115,15 @@ fn read_allowlist(path: &Path) -> Result<Vec<String>, String> {
 
 /// Keys whose values are prose or presentation, not facts of the API.
 fn is_prose(key: &str) -> bool {
-    matches!(key, "description" | "summary" | "example" | "examples" | "externalDocs" | "title")
-        || key.starts_with("x-")
+    matches!(
+        key,
+        "description" | "summary" | "example" | "examples" | "externalDocs" | "title"
+    ) || key.starts_with("x-")
 }
 
-const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 /// Flattens the facts of a document into `key -> value` lines.
 fn facts(doc: &Value) -> BTreeMap<String, String> {
