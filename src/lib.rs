@@ -1,4 +1,4 @@
-//! Rust SDK for Clerk's Backend API.
+#![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 

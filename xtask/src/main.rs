@@ -8,6 +8,12 @@
 //! are not compared. It prints one line per difference and exits with 1 when
 //! there is a difference not listed in the allowlist
 //! (`openapi/spec-diff-allow.txt` by default).
+//!
+//! `cargo run -p xtask -- build-time` measures a clean debug build (default
+//! features) of this crate and of `clerk-rs` 0.4.2 as published, each as the
+//! only dependency of an empty project with its own fresh target directory,
+//! one after the other on this machine. Downloads happen before the clock
+//! starts. Needs access to crates.io.
 
 #[path = "../../build/bundle.rs"]
 mod bundle;
@@ -20,6 +26,13 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
+        Some("build-time") => match build_time() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("build-time: {e}");
+                ExitCode::from(2)
+            }
+        },
         Some("spec-diff") => match spec_diff(&args[1..]) {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::from(1),
@@ -30,6 +43,7 @@ fn main() -> ExitCode {
         },
         _ => {
             eprintln!("usage: cargo run -p xtask -- spec-diff PATH [--allow FILE]");
+            eprintln!("       cargo run -p xtask -- build-time");
             ExitCode::from(2)
         }
     }
@@ -212,5 +226,54 @@ fn flatten(value: &Value, key: &str, out: &mut BTreeMap<String, String>) {
         other => {
             out.insert(key.to_string(), other.to_string());
         }
+    }
+}
+
+/// Builds each probe project from scratch and prints the wall-clock times.
+fn build_time() -> Result<(), String> {
+    let work = std::env::temp_dir().join("clerk-build-time");
+    let _ = std::fs::remove_dir_all(&work);
+    let ours = repo_root()
+        .canonicalize()
+        .map_err(|e| format!("repository root: {e}"))?;
+    let probes = [
+        ("clerk-backend-api (this crate)", format!("clerk-backend-api = {{ path = {:?} }}", ours.display().to_string())),
+        ("clerk-rs 0.4.2", "clerk-rs = \"=0.4.2\"".to_string()),
+    ];
+    let mut results = Vec::new();
+    for (i, (label, dependency)) in probes.iter().enumerate() {
+        let dir = work.join(format!("probe{i}"));
+        std::fs::create_dir_all(dir.join("src")).map_err(|e| e.to_string())?;
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            format!(
+                "[package]\nname = \"probe{i}\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
+                 [dependencies]\n{dependency}\n\n[workspace]\n"
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+        std::fs::write(dir.join("src/lib.rs"), "").map_err(|e| e.to_string())?;
+        run(&dir, &["fetch"])?;
+        let started = std::time::Instant::now();
+        run(&dir, &["build", "--quiet"])?;
+        let seconds = started.elapsed().as_secs_f64();
+        println!("{label}: clean debug build {seconds:.1} s");
+        results.push(seconds);
+    }
+    println!("ratio (this crate / clerk-rs): {:.2}", results[0] / results[1]);
+    Ok(())
+}
+
+fn run(dir: &Path, args: &[&str]) -> Result<(), String> {
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .status()
+        .map_err(|e| format!("cargo {args:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo {args:?} failed in {}", dir.display()))
     }
 }

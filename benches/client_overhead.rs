@@ -1,0 +1,109 @@
+//! One call through the SDK versus the same call with bare reqwest +
+//! serde_json, against the same local server; and decoding a page of 500
+//! users.
+//!
+//! `cargo bench --bench client_overhead`
+//!
+//! The server is a minimal keep-alive HTTP/1.1 responder on 127.0.0.1 that
+//! answers every request with the same user, so both sides pay the same
+//! network and server cost and the difference is the SDK's own work
+//! (request building, hooks, tracing span, retry bookkeeping).
+
+use clerk_backend_api::prelude::*;
+use clerk_backend_api::types::User;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn user_json(id: usize) -> serde_json::Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/bapi/user.json");
+    let mut user: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    user["id"] = format!("user_{id:027}").into();
+    user
+}
+
+/// Serves `body` to every request, keeping connections open.
+async fn serve(body: Vec<u8>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut response = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    response.extend_from_slice(&body);
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let response = response.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 16 * 1024];
+                let mut pending = Vec::new();
+                loop {
+                    let Ok(n) = socket.read(&mut buf).await else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    pending.extend_from_slice(&buf[..n]);
+                    // Requests have no body: each ends with a blank line.
+                    while let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                        pending.drain(..end + 4);
+                        if socket.write_all(&response).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+fn call(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let body = serde_json::to_vec(&user_json(1)).unwrap();
+    let base = rt.block_on(serve(body));
+    let clerk = Clerk::builder("sk_test_bench")
+        .base_url(format!("{base}/v1"))
+        .build()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("{base}/v1/users/user_1");
+
+    let mut group = c.benchmark_group("get_user");
+    group.bench_function("sdk", |b| {
+        b.to_async(&rt).iter(|| async {
+            let user = clerk.get_user().user_id("user_1").send().await.unwrap();
+            black_box(user.into_inner())
+        })
+    });
+    group.bench_function("bare_reqwest", |b| {
+        b.to_async(&rt).iter(|| async {
+            let response = http
+                .get(&url)
+                .bearer_auth("sk_test_bench")
+                .header("clerk-api-version", "2026-05-12")
+                .header("accept", "application/json")
+                .send()
+                .await
+                .unwrap();
+            let bytes = response.bytes().await.unwrap();
+            black_box(serde_json::from_slice::<User>(&bytes).unwrap())
+        })
+    });
+    group.finish();
+}
+
+fn decode(c: &mut Criterion) {
+    let page: Vec<serde_json::Value> = (0..500).map(user_json).collect();
+    let bytes = serde_json::to_vec(&page).unwrap();
+    let mut group = c.benchmark_group("decode");
+    group.throughput(Throughput::Bytes(bytes.len() as u64));
+    group.bench_function("page_of_500_users", |b| {
+        b.iter(|| black_box(serde_json::from_slice::<Vec<User>>(black_box(&bytes)).unwrap()))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, call, decode);
+criterion_main!(benches);
