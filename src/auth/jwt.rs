@@ -60,7 +60,8 @@ pub(crate) struct Jwt<'t> {
     pub header: Header,
     /// `<header>.<payload>`, the bytes the signature covers.
     pub signing_input: &'t [u8],
-    payload: &'t str,
+    /// Decoded payload bytes; parsed as JSON only once the signature holds.
+    payload: Vec<u8>,
     signature: &'t str,
 }
 
@@ -72,7 +73,9 @@ impl<'t> Jwt<'t> {
         else {
             return Err(SignedOutReason::Malformed);
         };
-        if header.is_empty() || payload.is_empty() || signature.is_empty() {
+        // An empty signature is let through here so that `alg: none` tokens are refused for
+        // their algorithm; an empty signature never verifies.
+        if header.is_empty() || payload.is_empty() {
             return Err(SignedOutReason::Malformed);
         }
         let header_json = URL_SAFE_NO_PAD
@@ -80,6 +83,10 @@ impl<'t> Jwt<'t> {
             .map_err(|_| SignedOutReason::Malformed)?;
         let header: Header =
             serde_json::from_slice(&header_json).map_err(|_| SignedOutReason::Malformed)?;
+        // Structure first: a payload that isn't even base64url is malformed, whoever signed it.
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| SignedOutReason::Malformed)?;
         let signing_len = token.len() - signature.len() - 1;
         Ok(Self {
             header,
@@ -97,10 +104,7 @@ impl<'t> Jwt<'t> {
 
     /// Decodes the payload; call only after the signature has been checked.
     pub(crate) fn claims(&self) -> Result<Map<String, Value>, SignedOutReason> {
-        let json = URL_SAFE_NO_PAD
-            .decode(self.payload)
-            .map_err(|_| SignedOutReason::Malformed)?;
-        serde_json::from_slice(&json).map_err(|_| SignedOutReason::Malformed)
+        serde_json::from_slice(&self.payload).map_err(|_| SignedOutReason::Malformed)
     }
 }
 
