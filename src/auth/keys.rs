@@ -353,26 +353,38 @@ impl JwksCache {
     /// Finds the key for `kid`, fetching the key set when it is missing, stale, or lacks `kid`,
     /// within the limits of the [`CachePolicy`].
     pub(crate) async fn get(&self, kid: &str, backend: &dyn Backend) -> KeyLookup {
-        let seen_attempts = {
+        enum Next {
+            Fetch { seen_attempts: u64 },
+            WaitForFlight,
+        }
+        let next = {
             let state = self.read();
             let now = Instant::now();
             let fresh = state
                 .fetched_at
                 .is_some_and(|t| now.duration_since(t) < self.policy.ttl);
             let hit = state.keys.get(kid).cloned();
-            if let (true, Some(key)) = (fresh, &hit) {
-                return KeyLookup::Found(key.clone());
-            }
             let may_fetch = state
                 .attempted_at
                 .is_none_or(|t| now.duration_since(t) >= self.policy.min_refetch_interval);
-            if !may_fetch {
-                return Self::lookup(&state, kid);
+            match hit {
+                Some(key) if fresh || !may_fetch => {
+                    // Fresh, or stale while refetching now would exceed the rate limit.
+                    return KeyLookup::Found(key);
+                }
+                _ if may_fetch => Next::Fetch {
+                    seen_attempts: state.attempts,
+                },
+                // Too soon to fetch again, but a fetch may be in flight: wait for its result.
+                _ => Next::WaitForFlight,
             }
-            state.attempts
         };
 
         let _flight = self.fetch_lock.lock().await;
+        let seen_attempts = match next {
+            Next::WaitForFlight => return Self::lookup(&self.read(), kid),
+            Next::Fetch { seen_attempts } => seen_attempts,
+        };
         if self.read().attempts != seen_attempts {
             // Another caller fetched while this one waited: use its result.
             return Self::lookup(&self.read(), kid);
