@@ -67,6 +67,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 mod backend;
 mod claims;
 mod error;
