@@ -70,8 +70,11 @@ fn bench_verify(c: &mut Criterion) {
         black_box(claims.is_ok())
     };
     let bare = || {
-        let claims =
-            jsonwebtoken::decode::<Map<String, Value>>(black_box(&token), &decoding_key, &validation);
+        let claims = jsonwebtoken::decode::<Map<String, Value>>(
+            black_box(&token),
+            &decoding_key,
+            &validation,
+        );
         black_box(claims.is_ok())
     };
 

@@ -31,9 +31,10 @@ async fn home(principal: Option<Principal>) -> String {
 
 /// Signed-in users only: what the session token says.
 async fn me(claims: SessionClaims) -> Json<Value> {
-    let org = claims.organization.as_ref().map(|o| {
-        json!({"id": o.id, "role": o.role, "slug": o.slug, "permissions": o.permissions})
-    });
+    let org = claims
+        .organization
+        .as_ref()
+        .map(|o| json!({"id": o.id, "role": o.role, "slug": o.slug, "permissions": o.permissions}));
     Json(json!({
         "user_id": claims.sub,
         "session_id": claims.sid,
@@ -71,19 +72,21 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let app = Router::new()
         .route("/me", get(me))
         .layer(AuthLayer::new(verifier.clone()))
-        .merge(
-            Router::new()
-                .route("/api/reports", get(reports))
-                .layer(AuthLayer::new(verifier.clone()).accept(TokenKinds::SESSION | TokenKinds::API_KEY)),
-        )
+        .merge(Router::new().route("/api/reports", get(reports)).layer(
+            AuthLayer::new(verifier.clone()).accept(TokenKinds::SESSION | TokenKinds::API_KEY),
+        ))
         .merge(
             Router::new()
                 .route("/", get(home))
                 .layer(AuthLayer::new(verifier).optional()),
         );
 
-    let port = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;
+    let port = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3000);
+    let listener =
+        tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;
     println!("listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app).await?;
     Ok(())

@@ -67,7 +67,11 @@ async fn send(app: Router, token: Option<&str>, uri: &str) -> (StatusCode, Optio
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let body = to_bytes(response.into_body(), 1 << 20).await.expect("body");
-    (status, challenge, String::from_utf8_lossy(&body).into_owned())
+    (
+        status,
+        challenge,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
 }
 
 fn protected() -> Router {
@@ -82,7 +86,12 @@ async fn signed_out_requests_get_a_bare_401() {
     let key = TestKey::instance();
     let expired = key.sign(&rs256_header(KID), &claims_with(json!({"exp": NOW - 3600})));
     let forged = TestKey::other().session_token();
-    for token in [None, Some(expired.as_str()), Some(forged.as_str()), Some("garbage")] {
+    for token in [
+        None,
+        Some(expired.as_str()),
+        Some(forged.as_str()),
+        Some("garbage"),
+    ] {
         let (status, challenge, body) = send(protected(), token, "/me").await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{token:?}");
         assert_eq!(challenge.as_deref(), Some("Bearer"));
@@ -99,7 +108,10 @@ async fn claims_reach_the_handler() {
     let (status, _, body) = send(protected(), Some(&token), "/me").await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "user_2abc org_7"));
     let (status, _, body) = send(protected(), Some(&token), "/ext").await;
-    assert_eq!((status, body.as_str()), (StatusCode::OK, "SessionToken user_2abc"));
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::OK, "SessionToken user_2abc")
+    );
 }
 
 #[tokio::test]
@@ -114,7 +126,10 @@ async fn optional_layer_lets_everyone_through() {
     assert_eq!(send(app(), None, "/maybe").await.2, "anonymous");
     assert_eq!(send(app(), Some(&token), "/maybe").await.2, "user_2abc");
     assert_eq!(send(app(), None, "/state").await.2, "out:token-missing");
-    assert_eq!(send(app(), Some("a.b.c"), "/state").await.2, "out:token-malformed");
+    assert_eq!(
+        send(app(), Some("a.b.c"), "/state").await.2,
+        "out:token-malformed"
+    );
     assert_eq!(send(app(), Some(&token), "/state").await.2, "in:user_2abc");
 }
 
@@ -132,7 +147,9 @@ async fn unreachable_keys_give_503_without_detail() {
         .clock(fixed_clock)
         .build()
         .expect("valid settings");
-    let app = Router::new().route("/me", get(me)).layer(AuthLayer::new(verifier));
+    let app = Router::new()
+        .route("/me", get(me))
+        .layer(AuthLayer::new(verifier));
     let (status, _, body) = send(app, Some(&TestKey::instance().session_token()), "/me").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(body.is_empty());
@@ -167,9 +184,15 @@ async fn routes_choose_the_token_kinds_they_accept() {
     let (status, _, body) = send(app.clone(), Some("ak_1"), "/machine").await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "user_9"));
     // The session-only route refuses the API key; the API-key route refuses sessions.
-    assert_eq!(send(app.clone(), Some("ak_1"), "/me").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        send(app.clone(), Some("ak_1"), "/me").await.0,
+        StatusCode::UNAUTHORIZED
+    );
     let session = TestKey::instance().session_token();
-    assert_eq!(send(app, Some(&session), "/machine").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        send(app, Some(&session), "/machine").await.0,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]

@@ -22,7 +22,12 @@ fn builder(server: &MockServer) -> VerifierBuilder {
 async fn concurrent_verifications_on_a_cold_cache_share_one_fetch() {
     let server = MockServer::start().await;
     // A slow answer makes sure the verifications really overlap.
-    mount_jwks(&server, vec![TestKey::instance().jwk(KID)], Duration::from_millis(200)).await;
+    mount_jwks(
+        &server,
+        vec![TestKey::instance().jwk(KID)],
+        Duration::from_millis(200),
+    )
+    .await;
     let verifier = builder(&server).build().expect("valid settings");
     let token = TestKey::instance().session_token();
 
@@ -47,25 +52,42 @@ async fn a_new_kid_triggers_exactly_one_refetch() {
         .jwks_refetch_interval(Duration::ZERO)
         .build()
         .expect("valid settings");
-    assert!(verifier.verify_session_token(&TestKey::instance().session_token()).await.is_ok());
+    assert!(
+        verifier
+            .verify_session_token(&TestKey::instance().session_token())
+            .await
+            .is_ok()
+    );
     assert_eq!(jwks_requests(&server).await, 1);
 
     // The instance rotates: the key set now also holds the new key.
     server.reset().await;
     mount_jwks(
         &server,
-        vec![TestKey::instance().jwk(KID), TestKey::rotated().jwk("ins_rotated")],
+        vec![
+            TestKey::instance().jwk(KID),
+            TestKey::rotated().jwk("ins_rotated"),
+        ],
         Duration::from_millis(100),
     )
     .await;
     let rotated = TestKey::rotated().sign(&rs256_header("ins_rotated"), &session_claims());
     let results = join_all((0..20).map(|_| verifier.verify_session_token(&rotated))).await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
-    assert_eq!(jwks_requests(&server).await, 1, "one refetch for the new kid");
+    assert_eq!(
+        jwks_requests(&server).await,
+        1,
+        "one refetch for the new kid"
+    );
 
     // Both keys are now cached: no further fetch.
     assert!(verifier.verify_session_token(&rotated).await.is_ok());
-    assert!(verifier.verify_session_token(&TestKey::instance().session_token()).await.is_ok());
+    assert!(
+        verifier
+            .verify_session_token(&TestKey::instance().session_token())
+            .await
+            .is_ok()
+    );
     assert_eq!(jwks_requests(&server).await, 1);
 }
 
@@ -76,15 +98,27 @@ async fn unknown_kids_refetch_at_most_once_per_interval() {
         .jwks_refetch_interval(Duration::from_secs(60))
         .build()
         .expect("valid settings");
-    assert!(verifier.verify_session_token(&TestKey::instance().session_token()).await.is_ok());
+    assert!(
+        verifier
+            .verify_session_token(&TestKey::instance().session_token())
+            .await
+            .is_ok()
+    );
     for i in 0..10 {
-        let token = TestKey::instance().sign(&rs256_header(&format!("ins_made_up_{i}")), &session_claims());
+        let token = TestKey::instance().sign(
+            &rs256_header(&format!("ins_made_up_{i}")),
+            &session_claims(),
+        );
         assert_eq!(
             verifier.verify_session_token(&token).await.err(),
             Some(SignedOutReason::UnknownKey)
         );
     }
-    assert_eq!(jwks_requests(&server).await, 1, "made-up kids cause no fetch within the interval");
+    assert_eq!(
+        jwks_requests(&server).await,
+        1,
+        "made-up kids cause no fetch within the interval"
+    );
 }
 
 #[tokio::test]
@@ -134,7 +168,11 @@ async fn outages_are_server_faults_and_stale_keys_are_kept() {
         .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(verifier.verify_session_token(&token).await.is_ok());
-    assert_eq!(jwks_requests(&server).await, 1, "the stale set was refreshed once, in vain");
+    assert_eq!(
+        jwks_requests(&server).await,
+        1,
+        "the stale set was refreshed once, in vain"
+    );
 }
 
 #[tokio::test]
@@ -149,7 +187,10 @@ async fn a_bad_secret_key_is_a_server_fault() {
         .await;
     let verifier = builder(&server).build().expect("valid settings");
     assert_eq!(
-        verifier.verify_session_token(&TestKey::instance().session_token()).await.err(),
+        verifier
+            .verify_session_token(&TestKey::instance().session_token())
+            .await
+            .err(),
         Some(SignedOutReason::KeysUnavailable)
     );
 }
@@ -165,7 +206,12 @@ async fn each_verifier_has_its_own_cache() {
     let our_token = TestKey::instance().session_token();
     let their_token = TestKey::other().session_token();
     assert!(our_verifier.verify_session_token(&our_token).await.is_ok());
-    assert!(their_verifier.verify_session_token(&their_token).await.is_ok());
+    assert!(
+        their_verifier
+            .verify_session_token(&their_token)
+            .await
+            .is_ok()
+    );
     assert_eq!(
         our_verifier.verify_session_token(&their_token).await.err(),
         Some(SignedOutReason::BadSignature)

@@ -24,10 +24,19 @@ fn verifier(server: &MockServer, accept: TokenKinds) -> Verifier {
         .expect("valid settings")
 }
 
-async fn stub(server: &MockServer, endpoint: &str, body: serde_json::Value, status: u16, answer: serde_json::Value) {
+async fn stub(
+    server: &MockServer,
+    endpoint: &str,
+    body: serde_json::Value,
+    status: u16,
+    answer: serde_json::Value,
+) {
     Mock::given(method("POST"))
         .and(path(endpoint))
-        .and(header("authorization", format!("Bearer {SECRET_KEY}").as_str()))
+        .and(header(
+            "authorization",
+            format!("Bearer {SECRET_KEY}").as_str(),
+        ))
         .and(header("clerk-api-version", "2026-05-12"))
         .and(body_json(body))
         .respond_with(ResponseTemplate::new(status).set_body_json(answer))
@@ -69,11 +78,21 @@ fn api_key_answer() -> serde_json::Value {
 #[tokio::test]
 async fn api_key_is_verified_by_the_backend_api() {
     let server = MockServer::start().await;
-    stub(&server, "/api_keys/verify", json!({"secret": API_KEY}), 200, api_key_answer()).await;
+    stub(
+        &server,
+        "/api_keys/verify",
+        json!({"secret": API_KEY}),
+        200,
+        api_key_answer(),
+    )
+    .await;
     let verifier = verifier(&server, TokenKinds::SESSION | TokenKinds::API_KEY);
 
     let state = verifier.authenticate(&bearer(API_KEY)).await;
-    let machine = state.principal().and_then(|p| p.machine()).expect("signed in as a machine");
+    let machine = state
+        .principal()
+        .and_then(|p| p.machine())
+        .expect("signed in as a machine");
     assert_eq!(machine.kind, TokenKind::ApiKey);
     assert_eq!(machine.id, API_KEY);
     assert_eq!(machine.subject, "user_2xhFjEI5X2qWRvtV13BzSj8H6Dk");
@@ -117,16 +136,28 @@ async fn m2m_and_oauth_tokens_use_their_endpoints() {
     .await;
     let verifier = verifier(&server, TokenKinds::MACHINE);
 
-    let m2m = verifier.verify_token(M2M_TOKEN, TokenKinds::MACHINE).await.expect("valid");
+    let m2m = verifier
+        .verify_token(M2M_TOKEN, TokenKinds::MACHINE)
+        .await
+        .expect("valid");
     let m2m = m2m.machine().expect("machine");
-    assert_eq!((m2m.kind, m2m.subject.as_str()), (TokenKind::M2mToken, "mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk"));
+    assert_eq!(
+        (m2m.kind, m2m.subject.as_str()),
+        (TokenKind::M2mToken, "mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk")
+    );
     assert_eq!(m2m.expiration_ms, Some((NOW + 600) * 1000));
     assert_eq!(m2m.claims, None);
 
-    let oauth = verifier.verify_token(OAUTH_TOKEN, TokenKinds::MACHINE).await.expect("valid");
+    let oauth = verifier
+        .verify_token(OAUTH_TOKEN, TokenKinds::MACHINE)
+        .await
+        .expect("valid");
     let oauth = oauth.machine().expect("machine");
     assert_eq!(oauth.kind, TokenKind::OAuthToken);
-    assert_eq!(oauth.client_id.as_deref(), Some("client_2xhFjEI5X2qWRvtV13BzSj8H6Dk"));
+    assert_eq!(
+        oauth.client_id.as_deref(),
+        Some("client_2xhFjEI5X2qWRvtV13BzSj8H6Dk")
+    );
     assert_eq!(oauth.scopes, ["profile", "email"]);
 }
 
@@ -134,16 +165,51 @@ async fn m2m_and_oauth_tokens_use_their_endpoints() {
 async fn refusals_from_the_backend_api() {
     let server = MockServer::start().await;
     let not_found = json!({"errors": [{"code": "not_found", "message": "x", "long_message": "x"}]});
-    stub(&server, "/api_keys/verify", json!({"secret": "ak_unknown"}), 404, not_found).await;
+    stub(
+        &server,
+        "/api_keys/verify",
+        json!({"secret": "ak_unknown"}),
+        404,
+        not_found,
+    )
+    .await;
     let mut revoked = api_key_answer();
     revoked["revoked"] = json!(true);
     revoked["revocation_reason"] = json!("leaked");
-    stub(&server, "/api_keys/verify", json!({"secret": "ak_revoked"}), 200, revoked).await;
+    stub(
+        &server,
+        "/api_keys/verify",
+        json!({"secret": "ak_revoked"}),
+        200,
+        revoked,
+    )
+    .await;
     let mut expired = api_key_answer();
     expired["expiration"] = json!((NOW - 3600) * 1000);
-    stub(&server, "/api_keys/verify", json!({"secret": "ak_expired"}), 200, expired).await;
-    stub(&server, "/api_keys/verify", json!({"secret": "ak_outage"}), 500, json!({})).await;
-    stub(&server, "/api_keys/verify", json!({"secret": "ak_badsecret"}), 401, json!({})).await;
+    stub(
+        &server,
+        "/api_keys/verify",
+        json!({"secret": "ak_expired"}),
+        200,
+        expired,
+    )
+    .await;
+    stub(
+        &server,
+        "/api_keys/verify",
+        json!({"secret": "ak_outage"}),
+        500,
+        json!({}),
+    )
+    .await;
+    stub(
+        &server,
+        "/api_keys/verify",
+        json!({"secret": "ak_badsecret"}),
+        401,
+        json!({}),
+    )
+    .await;
     stub(
         &server,
         "/oauth_applications/access_tokens/verify",
@@ -174,14 +240,24 @@ async fn refusals_from_the_backend_api() {
 #[tokio::test]
 async fn machine_tokens_are_refused_unless_accepted_without_calling_the_api() {
     let server = MockServer::start().await;
-    stub(&server, "/api_keys/verify", json!({"secret": API_KEY}), 200, api_key_answer()).await;
+    stub(
+        &server,
+        "/api_keys/verify",
+        json!({"secret": API_KEY}),
+        200,
+        api_key_answer(),
+    )
+    .await;
     let default = verifier(&server, TokenKinds::default());
     assert_eq!(
         default.authenticate(&bearer(API_KEY)).await,
         AuthState::SignedOut(SignedOutReason::TokenKindNotAccepted(TokenKind::ApiKey))
     );
     assert_eq!(
-        default.verify_token(M2M_TOKEN, TokenKinds::API_KEY).await.err(),
+        default
+            .verify_token(M2M_TOKEN, TokenKinds::API_KEY)
+            .await
+            .err(),
         Some(SignedOutReason::TokenKindNotAccepted(TokenKind::M2mToken))
     );
     // Per call, a route may accept more than the verifier's default.
@@ -193,7 +269,10 @@ async fn machine_tokens_are_refused_unless_accepted_without_calling_the_api() {
     );
     // Machine tokens never count when they arrive in the session cookie.
     let mut cookie = HeaderMap::new();
-    cookie.insert("cookie", HeaderValue::from_str(&format!("__session={API_KEY}")).expect("value"));
+    cookie.insert(
+        "cookie",
+        HeaderValue::from_str(&format!("__session={API_KEY}")).expect("value"),
+    );
     assert_eq!(
         default.authenticate_with(&cookie, TokenKinds::ANY).await,
         AuthState::SignedOut(SignedOutReason::TokenKindNotAccepted(TokenKind::ApiKey))
@@ -215,19 +294,28 @@ async fn machine_jwts_verify_locally() {
             "exp": NOW + 300, "scopes": "mch_a mch_b", "custom": {"k": 1},
         }),
     );
-    let principal = verifier.verify_token(&m2m_jwt, TokenKinds::M2M).await.expect("valid M2M JWT");
+    let principal = verifier
+        .verify_token(&m2m_jwt, TokenKinds::M2M)
+        .await
+        .expect("valid M2M JWT");
     let m2m = principal.machine().expect("machine");
     assert_eq!(m2m.kind, TokenKind::M2mToken);
     assert_eq!(m2m.id, "mt_0123");
     assert_eq!(m2m.scopes, ["mch_a", "mch_b"]);
-    assert_eq!(m2m.claims, Some(json!({"scopes": "mch_a mch_b", "custom": {"k": 1}})));
+    assert_eq!(
+        m2m.claims,
+        Some(json!({"scopes": "mch_a mch_b", "custom": {"k": 1}}))
+    );
 
     // Without the category, an M2M JWT is recognized by its machine subject.
     let uncategorized = key.sign(
         &rs256_header(KID),
         &json!({"sub": "mch_1", "exp": NOW + 300, "iat": NOW}),
     );
-    let principal = verifier.verify_token(&uncategorized, TokenKinds::M2M).await.expect("valid");
+    let principal = verifier
+        .verify_token(&uncategorized, TokenKinds::M2M)
+        .await
+        .expect("valid");
     assert_eq!(principal.kind(), TokenKind::M2mToken);
 
     let oauth_jwt = key.sign(
@@ -237,9 +325,15 @@ async fn machine_jwts_verify_locally() {
             "exp": NOW + 300, "iat": NOW,
         }),
     );
-    let principal = verifier.verify_token(&oauth_jwt, TokenKinds::OAUTH).await.expect("valid");
+    let principal = verifier
+        .verify_token(&oauth_jwt, TokenKinds::OAUTH)
+        .await
+        .expect("valid");
     let oauth = principal.machine().expect("machine");
-    assert_eq!((oauth.kind, oauth.client_id.as_deref()), (TokenKind::OAuthToken, Some("client_1")));
+    assert_eq!(
+        (oauth.kind, oauth.client_id.as_deref()),
+        (TokenKind::OAuthToken, Some("client_1"))
+    );
     assert_eq!(oauth.scopes, ["read", "write"]);
 
     // Same checks as any JWT: an expired OAuth JWT, or one signed by another instance, fails.
@@ -248,7 +342,10 @@ async fn machine_jwts_verify_locally() {
         &json!({"sub": "user_1", "exp": NOW - 60}),
     );
     assert_eq!(
-        verifier.verify_token(&expired, TokenKinds::OAUTH).await.err(),
+        verifier
+            .verify_token(&expired, TokenKinds::OAUTH)
+            .await
+            .err(),
         Some(SignedOutReason::Expired)
     );
     let forged = TestKey::other().sign(
@@ -256,13 +353,21 @@ async fn machine_jwts_verify_locally() {
         &json!({"sub": "user_1", "exp": NOW + 60}),
     );
     assert_eq!(
-        verifier.verify_token(&forged, TokenKinds::OAUTH).await.err(),
+        verifier
+            .verify_token(&forged, TokenKinds::OAUTH)
+            .await
+            .err(),
         Some(SignedOutReason::BadSignature)
     );
     // A session token is not accepted where only M2M tokens are.
     assert_eq!(
-        verifier.verify_token(&key.session_token(), TokenKinds::M2M).await.err(),
-        Some(SignedOutReason::TokenKindNotAccepted(TokenKind::SessionToken))
+        verifier
+            .verify_token(&key.session_token(), TokenKinds::M2M)
+            .await
+            .err(),
+        Some(SignedOutReason::TokenKindNotAccepted(
+            TokenKind::SessionToken
+        ))
     );
 }
 

@@ -48,7 +48,9 @@ fn with_payload(token: &str, claims: &Value) -> String {
 #[tokio::test]
 async fn good_token_passes_with_typed_claims() {
     let key = TestKey::instance();
-    let claims = verify(&pem_verifier(), &key.session_token()).await.expect("valid token");
+    let claims = verify(&pem_verifier(), &key.session_token())
+        .await
+        .expect("valid token");
     assert_eq!(claims.sub, "user_2abc");
     assert_eq!(claims.sid.as_deref(), Some("sess_2abc"));
     assert_eq!(claims.iss.as_deref(), Some(ISSUER));
@@ -68,7 +70,11 @@ async fn bad_token_corpus_is_refused_with_the_right_reason() {
 
     let mut tampered_sig = good.clone().into_bytes();
     let last = tampered_sig.len() - 5;
-    tampered_sig[last] = if tampered_sig[last] == b'A' { b'B' } else { b'A' };
+    tampered_sig[last] = if tampered_sig[last] == b'A' {
+        b'B'
+    } else {
+        b'A'
+    };
     let tampered_sig = String::from_utf8(tampered_sig).expect("ascii");
 
     let oversized = key.sign(
@@ -79,7 +85,11 @@ async fn bad_token_corpus_is_refused_with_the_right_reason() {
     let cases: Vec<(&str, String, SignedOutReason)> = vec![
         (
             "alg none, empty signature",
-            format!("{}.{}.", b64_json(&json!({"alg": "none", "kid": KID})), b64_json(&session_claims())),
+            format!(
+                "{}.{}.",
+                b64_json(&json!({"alg": "none", "kid": KID})),
+                b64_json(&session_claims())
+            ),
             SignedOutReason::AlgorithmNotAllowed,
         ),
         (
@@ -113,7 +123,11 @@ async fn bad_token_corpus_is_refused_with_the_right_reason() {
             with_payload(&good, &claims_with(json!({"sub": "user_admin"}))),
             SignedOutReason::BadSignature,
         ),
-        ("tampered signature", tampered_sig, SignedOutReason::BadSignature),
+        (
+            "tampered signature",
+            tampered_sig,
+            SignedOutReason::BadSignature,
+        ),
         (
             "signed by another instance's key",
             TestKey::other().session_token(),
@@ -131,12 +145,18 @@ async fn bad_token_corpus_is_refused_with_the_right_reason() {
         ),
         (
             "iat in the future beyond the skew",
-            key.sign(&rs256_header(KID), &claims_with(json!({"iat": NOW + 60, "nbf": null}))),
+            key.sign(
+                &rs256_header(KID),
+                &claims_with(json!({"iat": NOW + 60, "nbf": null})),
+            ),
             SignedOutReason::IssuedInFuture,
         ),
         (
             "wrong azp",
-            key.sign(&rs256_header(KID), &claims_with(json!({"azp": "https://evil.example"}))),
+            key.sign(
+                &rs256_header(KID),
+                &claims_with(json!({"azp": "https://evil.example"})),
+            ),
             SignedOutReason::WrongAuthorizedParty,
         ),
         (
@@ -161,7 +181,10 @@ async fn bad_token_corpus_is_refused_with_the_right_reason() {
         ),
         (
             "wrong issuer",
-            key.sign(&rs256_header(KID), &claims_with(json!({"iss": "https://clerk.other.com"}))),
+            key.sign(
+                &rs256_header(KID),
+                &claims_with(json!({"iss": "https://clerk.other.com"})),
+            ),
             SignedOutReason::WrongIssuer,
         ),
         (
@@ -196,11 +219,18 @@ async fn bad_token_corpus_is_refused_with_the_right_reason() {
             },
             SignedOutReason::Malformed,
         ),
-        ("two parts only", "abc.def".to_owned(), SignedOutReason::Malformed),
+        (
+            "two parts only",
+            "abc.def".to_owned(),
+            SignedOutReason::Malformed,
+        ),
         ("oversized", oversized, SignedOutReason::TokenTooLarge),
         (
             "critical header extension",
-            key.sign(&json!({"alg": "RS256", "kid": KID, "crit": ["exp"]}), &session_claims()),
+            key.sign(
+                &json!({"alg": "RS256", "kid": KID, "crit": ["exp"]}),
+                &session_claims(),
+            ),
             SignedOutReason::Malformed,
         ),
         (
@@ -221,7 +251,10 @@ async fn bad_token_corpus_is_refused_with_the_right_reason() {
         ),
         (
             "OAuth access token JWT",
-            key.sign(&json!({"alg": "RS256", "kid": KID, "typ": "at+jwt"}), &session_claims()),
+            key.sign(
+                &json!({"alg": "RS256", "kid": KID, "typ": "at+jwt"}),
+                &session_claims(),
+            ),
             SignedOutReason::TokenKindNotAccepted(TokenKind::OAuthToken),
         ),
         (
@@ -260,7 +293,10 @@ async fn header_alg_must_match_the_key_alg() {
         .build()
         .expect("valid settings");
     assert_eq!(
-        verifier.verify_session_token(&key.session_token()).await.err(),
+        verifier
+            .verify_session_token(&key.session_token())
+            .await
+            .err(),
         Some(SignedOutReason::AlgorithmNotAllowed)
     );
     let rs512 = key.sign(&json!({"alg": "RS512", "kid": KID}), &session_claims());
@@ -276,7 +312,12 @@ async fn jwks_unknown_kid_and_same_kid_from_another_instance() {
         .clock(fixed_clock)
         .build()
         .expect("valid settings");
-    assert!(verifier.verify_session_token(&TestKey::instance().session_token()).await.is_ok());
+    assert!(
+        verifier
+            .verify_session_token(&TestKey::instance().session_token())
+            .await
+            .is_ok()
+    );
 
     let unknown = TestKey::instance().sign(&rs256_header("ins_unknown"), &session_claims());
     assert_eq!(
@@ -307,14 +348,20 @@ async fn clock_skew_edges_on_both_sides() {
         (json!({"nbf": NOW + 5}), None),
         (json!({"nbf": NOW + 6}), Some(SignedOutReason::NotYetValid)),
         (json!({"iat": NOW + 5, "nbf": null}), None),
-        (json!({"iat": NOW + 6, "nbf": null}), Some(SignedOutReason::IssuedInFuture)),
+        (
+            json!({"iat": NOW + 6, "nbf": null}),
+            Some(SignedOutReason::IssuedInFuture),
+        ),
     ];
     for (changes, expected) in cases {
         let got = verify(&verifier, &at(changes.clone())).await.err();
         assert_eq!(got, expected, "{changes}");
     }
     // A wider skew lets the expired one through.
-    let lenient = pem_builder().clock_skew(Duration::from_secs(10)).build().expect("valid");
+    let lenient = pem_builder()
+        .clock_skew(Duration::from_secs(10))
+        .build()
+        .expect("valid");
     assert!(verify(&lenient, &at(json!({"exp": NOW - 5}))).await.is_ok());
 }
 
@@ -364,10 +411,17 @@ async fn v2_organization_features_and_plans() {
     // export is user-scoped and takes no number.
     assert_eq!(
         org.permissions,
-        ["org:dashboard:read", "org:dashboard:manage", "org:billing:read"]
+        [
+            "org:dashboard:read",
+            "org:dashboard:manage",
+            "org:billing:read"
+        ]
     );
-    let features: Vec<(&EntitlementScope, &str)> =
-        claims.features.iter().map(|f| (&f.scope, f.name.as_str())).collect();
+    let features: Vec<(&EntitlementScope, &str)> = claims
+        .features
+        .iter()
+        .map(|f| (&f.scope, f.name.as_str()))
+        .collect();
     assert_eq!(
         features,
         [
@@ -379,7 +433,10 @@ async fn v2_organization_features_and_plans() {
     let plans: Vec<&str> = claims.plans.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(plans, ["free", "pro"]);
     let fva = claims.fva.expect("fva");
-    assert_eq!((fva.first_factor_minutes, fva.second_factor_minutes), (3, -1));
+    assert_eq!(
+        (fva.first_factor_minutes, fva.second_factor_minutes),
+        (3, -1)
+    );
     // v1 claim names are not read in a v2 token.
     assert!(claims.get("org_id").is_none());
 }
@@ -399,7 +456,10 @@ async fn actor_and_custom_claims_are_kept() {
     let claims = verify(&pem_verifier(), &token).await.expect("valid");
     let act = claims.act.as_ref().expect("actor");
     assert_eq!(act.sub, "user_support");
-    assert_eq!(act.extra.get("iss"), Some(&json!("https://dashboard.clerk.com")));
+    assert_eq!(
+        act.extra.get("iss"),
+        Some(&json!("https://dashboard.clerk.com"))
+    );
     assert_eq!(act.extra.get("sid"), Some(&json!("sess_9")));
     assert_eq!(claims.get("email"), Some(&json!("ada@example.com")));
     assert_eq!(claims.get("roles"), Some(&json!(["billing", "ops"])));
@@ -410,12 +470,25 @@ async fn actor_and_custom_claims_are_kept() {
 #[tokio::test]
 async fn audience_when_configured() {
     let key = TestKey::instance();
-    let verifier = pem_builder().audiences(["api://orders"]).build().expect("valid");
+    let verifier = pem_builder()
+        .audiences(["api://orders"])
+        .build()
+        .expect("valid");
     let with_aud = |aud: Value| key.sign(&rs256_header(KID), &claims_with(json!({ "aud": aud })));
-    assert!(verify(&verifier, &with_aud(json!("api://orders"))).await.is_ok());
-    assert!(verify(&verifier, &with_aud(json!(["x", "api://orders"]))).await.is_ok());
+    assert!(
+        verify(&verifier, &with_aud(json!("api://orders")))
+            .await
+            .is_ok()
+    );
+    assert!(
+        verify(&verifier, &with_aud(json!(["x", "api://orders"])))
+            .await
+            .is_ok()
+    );
     assert_eq!(
-        verify(&verifier, &with_aud(json!("api://billing"))).await.err(),
+        verify(&verifier, &with_aud(json!("api://billing")))
+            .await
+            .err(),
         Some(SignedOutReason::WrongAudience)
     );
     assert_eq!(
@@ -438,8 +511,15 @@ async fn explicit_issuer_and_no_authorized_parties() {
         Some(SignedOutReason::WrongIssuer)
     );
     // Without configured parties or issuer, any azp/iss passes (only the signature binds).
-    let open = Verifier::builder().jwt_key(key.public_pem).clock(fixed_clock).build().expect("valid");
-    let token = key.sign(&rs256_header(KID), &claims_with(json!({"azp": "https://x.example"})));
+    let open = Verifier::builder()
+        .jwt_key(key.public_pem)
+        .clock(fixed_clock)
+        .build()
+        .expect("valid");
+    let token = key.sign(
+        &rs256_header(KID),
+        &claims_with(json!({"azp": "https://x.example"})),
+    );
     assert!(verify(&open, &token).await.is_ok());
 }
 
@@ -447,9 +527,18 @@ async fn explicit_issuer_and_no_authorized_parties() {
 async fn token_size_limit_is_configurable() {
     let key = TestKey::instance();
     let token = key.session_token();
-    let tight = pem_builder().max_token_size(token.len() - 1).build().expect("valid");
-    assert_eq!(verify(&tight, &token).await.err(), Some(SignedOutReason::TokenTooLarge));
-    let exact = pem_builder().max_token_size(token.len()).build().expect("valid");
+    let tight = pem_builder()
+        .max_token_size(token.len() - 1)
+        .build()
+        .expect("valid");
+    assert_eq!(
+        verify(&tight, &token).await.err(),
+        Some(SignedOutReason::TokenTooLarge)
+    );
+    let exact = pem_builder()
+        .max_token_size(token.len())
+        .build()
+        .expect("valid");
     assert!(verify(&exact, &token).await.is_ok());
 }
 
@@ -472,17 +561,29 @@ fn signed_in_sub(state: &AuthState) -> Option<&str> {
 async fn header_takes_precedence_over_cookie() {
     let key = TestKey::instance();
     let verifier = pem_verifier();
-    let from_header = key.sign(&rs256_header(KID), &claims_with(json!({"sub": "user_header"})));
-    let from_cookie = key.sign(&rs256_header(KID), &claims_with(json!({"sub": "user_cookie"})));
+    let from_header = key.sign(
+        &rs256_header(KID),
+        &claims_with(json!({"sub": "user_header"})),
+    );
+    let from_cookie = key.sign(
+        &rs256_header(KID),
+        &claims_with(json!({"sub": "user_cookie"})),
+    );
 
     let both = headers(&[
         ("authorization", format!("Bearer {from_header}")),
         ("cookie", format!("theme=dark; __session={from_cookie}")),
     ]);
-    assert_eq!(signed_in_sub(&verifier.authenticate(&both).await), Some("user_header"));
+    assert_eq!(
+        signed_in_sub(&verifier.authenticate(&both).await),
+        Some("user_header")
+    );
 
     let cookie_only = headers(&[("cookie", format!("__session={from_cookie}; theme=dark"))]);
-    assert_eq!(signed_in_sub(&verifier.authenticate(&cookie_only).await), Some("user_cookie"));
+    assert_eq!(
+        signed_in_sub(&verifier.authenticate(&cookie_only).await),
+        Some("user_cookie")
+    );
 
     // A bad header token is not rescued by a good cookie.
     let bad_header = headers(&[
@@ -502,8 +603,14 @@ async fn header_takes_precedence_over_cookie() {
 #[tokio::test]
 async fn suffixed_session_cookie() {
     let key = TestKey::instance();
-    let ours = key.sign(&rs256_header(KID), &claims_with(json!({"sub": "user_suffixed"})));
-    let plain = key.sign(&rs256_header(KID), &claims_with(json!({"sub": "user_plain"})));
+    let ours = key.sign(
+        &rs256_header(KID),
+        &claims_with(json!({"sub": "user_suffixed"})),
+    );
+    let plain = key.sign(
+        &rs256_header(KID),
+        &claims_with(json!({"sub": "user_plain"})),
+    );
 
     // With the publishable key configured, the instance's own suffix (derived from it) is
     // preferred over the plain cookie; other applications' suffixed cookies are ignored.
@@ -512,7 +619,10 @@ async fn suffixed_session_cookie() {
         "cookie",
         format!("__session={plain}; __session_l2OS3d9k={ours}; __session_zzzzzzzz=junk"),
     )]);
-    assert_eq!(signed_in_sub(&verifier.authenticate(&jar).await), Some("user_suffixed"));
+    assert_eq!(
+        signed_in_sub(&verifier.authenticate(&jar).await),
+        Some("user_suffixed")
+    );
 
     // Without it, a single suffixed cookie is used.
     let no_pk = Verifier::builder()
@@ -521,7 +631,10 @@ async fn suffixed_session_cookie() {
         .build()
         .expect("valid");
     let jar = headers(&[("cookie", format!("a=b; __session_Xy12Ab34={ours}"))]);
-    assert_eq!(signed_in_sub(&no_pk.authenticate(&jar).await), Some("user_suffixed"));
+    assert_eq!(
+        signed_in_sub(&no_pk.authenticate(&jar).await),
+        Some("user_suffixed")
+    );
 }
 
 #[tokio::test]

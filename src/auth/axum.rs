@@ -36,7 +36,9 @@ use axum::response::{IntoResponse, Response};
 use futures::future::BoxFuture;
 use tower::{Layer, Service};
 
-use super::{AuthState, MachineClaims, Principal, SessionClaims, SignedOutReason, TokenKinds, Verifier};
+use super::{
+    AuthState, MachineClaims, Principal, SessionClaims, SignedOutReason, TokenKinds, Verifier,
+};
 
 /// A tower [`Layer`] that authenticates requests. See the [module docs](self).
 #[derive(Debug, Clone)]
@@ -183,7 +185,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
 impl<S: Send + Sync> OptionalFromRequestParts<S> for Principal {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
         Ok(parts.extensions.get::<Principal>().cloned())
     }
 }

@@ -71,10 +71,15 @@ impl HttpBackend {
         api_url: &str,
         secret_key: &str,
     ) -> Result<Self, super::ConfigError> {
-        let mut authorization = reqwest::header::HeaderValue::try_from(format!("Bearer {secret_key}"))
-            .map_err(|_| {
-                super::ConfigError::InvalidOption("secret_key", "contains characters not allowed in a header")
-            })?;
+        let mut authorization = reqwest::header::HeaderValue::try_from(format!(
+            "Bearer {secret_key}"
+        ))
+        .map_err(|_| {
+            super::ConfigError::InvalidOption(
+                "secret_key",
+                "contains characters not allowed in a header",
+            )
+        })?;
         authorization.set_sensitive(true);
         Ok(Self {
             client,
@@ -93,7 +98,10 @@ impl HttpBackend {
         reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(10))
-            .user_agent(concat!("clerk-backend-api-rust/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!(
+                "clerk-backend-api-rust/",
+                env!("CARGO_PKG_VERSION")
+            ))
             .build()
             .map_err(super::ConfigError::HttpClient)
     }
@@ -106,10 +114,9 @@ impl HttpBackend {
             .await
             .map_err(|e| BackendError::Unavailable(format!("Backend API request failed: {e}")))?;
         let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| BackendError::Unavailable(format!("reading the Backend API reply failed: {e}")))?;
+        let body = response.bytes().await.map_err(|e| {
+            BackendError::Unavailable(format!("reading the Backend API reply failed: {e}"))
+        })?;
         match status.as_u16() {
             200..=299 => Ok(body.to_vec()),
             400 | 404 | 422 => Err(BackendError::TokenRejected),
@@ -147,7 +154,9 @@ impl Backend for HttpBackend {
             let (path, field) = match kind {
                 TokenKind::ApiKey => ("/api_keys/verify", "secret"),
                 TokenKind::M2mToken => ("/m2m_tokens/verify", "token"),
-                TokenKind::OAuthToken => ("/oauth_applications/access_tokens/verify", "access_token"),
+                TokenKind::OAuthToken => {
+                    ("/oauth_applications/access_tokens/verify", "access_token")
+                }
                 TokenKind::SessionToken => {
                     return Err(BackendError::Unavailable(
                         "session tokens are verified locally".to_owned(),

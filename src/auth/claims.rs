@@ -228,7 +228,11 @@ impl OrganizationClaims {
 /// feature of `fea`, in order. Bit `i` (least significant first) of a feature's number grants
 /// permission `i` of `per` for that feature, as `org:<feature>:<permission>`. A number that is
 /// not a decimal integer grants nothing rather than failing the whole token.
-pub(crate) fn decode_org_permissions(per: &str, fpm: &str, features: &[Entitlement]) -> Vec<String> {
+pub(crate) fn decode_org_permissions(
+    per: &str,
+    fpm: &str,
+    features: &[Entitlement],
+) -> Vec<String> {
     if per.is_empty() || fpm.is_empty() {
         return Vec::new();
     }
@@ -361,7 +365,11 @@ mod tests {
         let perms = decode_org_permissions("read,write,delete", "5,2,0", &features);
         assert_eq!(
             perms,
-            ["org:invoices:read", "org:invoices:delete", "org:reports:write"]
+            [
+                "org:invoices:read",
+                "org:invoices:delete",
+                "org:reports:write"
+            ]
         );
         assert!(decode_org_permissions("", "5", &features).is_empty());
         // A bad number only loses that feature's permissions.

@@ -125,7 +125,9 @@ impl std::error::Error for SignedOutReason {}
 #[non_exhaustive]
 pub enum ConfigError {
     /// Neither a PEM public key nor a secret key was given, so no token could ever be verified.
-    #[error("no key source: set a PEM public key (CLERK_JWT_KEY) or a secret key (CLERK_SECRET_KEY)")]
+    #[error(
+        "no key source: set a PEM public key (CLERK_JWT_KEY) or a secret key (CLERK_SECRET_KEY)"
+    )]
     NoKeySource,
     /// The PEM public key could not be read as an RSA public key.
     #[error("the PEM public key is not a usable RSA public key: {0}")]

@@ -124,17 +124,27 @@ mod tests {
         let h = headers(&[("cookie", "a=1; __session_Ab12Cd34=tok")]);
         assert_eq!(find_token(&h, None), Some(("tok", TokenSource::Cookie)));
         let h = headers(&[("cookie", "__session_x=1; __session_y=2")]);
-        assert_eq!(find_token(&h, None), None, "ambiguous without a known suffix");
+        assert_eq!(
+            find_token(&h, None),
+            None,
+            "ambiguous without a known suffix"
+        );
         assert_eq!(find_token(&h, Some("y")), Some(("2", TokenSource::Cookie)));
         let h = headers(&[("cookie", "__session=plain"), ("cookie", "__session_y=2")]);
         assert_eq!(find_token(&h, Some("y")), Some(("2", TokenSource::Cookie)));
-        assert_eq!(find_token(&h, Some("z")), Some(("plain", TokenSource::Cookie)));
+        assert_eq!(
+            find_token(&h, Some("z")),
+            Some(("plain", TokenSource::Cookie))
+        );
         assert_eq!(find_token(&h, None), Some(("plain", TokenSource::Cookie)));
     }
 
     #[test]
     fn suffix_matches_clerk_derivation() {
         // Computed independently: SHA-1 of the key, base64 with `-`/`_`, first 8 characters.
-        assert_eq!(cookie_suffix("pk_test_Y2xlcmsuZXhhbXBsZS5jb20k"), "l2OS3d9k");
+        assert_eq!(
+            cookie_suffix("pk_test_Y2xlcmsuZXhhbXBsZS5jb20k"),
+            "l2OS3d9k"
+        );
     }
 }

@@ -117,7 +117,11 @@ pub(crate) fn numeric_date(
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => n
             .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f.floor() as i64))
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.is_finite())
+                    .map(|f| f.floor() as i64)
+            })
             .map(Some)
             .ok_or(SignedOutReason::Malformed),
         Some(_) => Err(SignedOutReason::Malformed),
@@ -176,11 +180,18 @@ mod tests {
     #[test]
     fn structure_errors_are_malformed() {
         for token in ["", "a", "a.b", "a.b.c.d", ".b.c", "a..c", "a.b."] {
-            assert_eq!(Jwt::parse(token).err(), Some(SignedOutReason::Malformed), "{token}");
+            assert_eq!(
+                Jwt::parse(token).err(),
+                Some(SignedOutReason::Malformed),
+                "{token}"
+            );
         }
         // `{"alg":"RS256"}` is fine; a header that is JSON but not an object is not.
         assert!(Jwt::parse("eyJhbGciOiJSUzI1NiJ9.e30.c2ln").is_ok());
-        assert_eq!(Jwt::parse("WzFd.e30.c2ln").err(), Some(SignedOutReason::Malformed));
+        assert_eq!(
+            Jwt::parse("WzFd.e30.c2ln").err(),
+            Some(SignedOutReason::Malformed)
+        );
     }
 
     #[test]
@@ -188,7 +199,10 @@ mod tests {
         let now = 1_000_000;
         let leeway = 5_000;
         assert_eq!(check_times(996, None, None, now, leeway), Ok(()));
-        assert_eq!(check_times(995, None, None, now, leeway), Err(SignedOutReason::Expired));
+        assert_eq!(
+            check_times(995, None, None, now, leeway),
+            Err(SignedOutReason::Expired)
+        );
         assert_eq!(check_times(2000, Some(1005), None, now, leeway), Ok(()));
         assert_eq!(
             check_times(2000, Some(1006), None, now, leeway),

@@ -139,8 +139,9 @@ impl VerifyKey {
         };
         let (n, e) = pkcs1_components(rsa_key)
             .ok_or(ConfigError::InvalidPublicKey("malformed RSA public key"))?;
-        Self::from_components(n, e, None)
-            .ok_or(ConfigError::InvalidPublicKey("RSA key shorter than 2048 bits"))
+        Self::from_components(n, e, None).ok_or(ConfigError::InvalidPublicKey(
+            "RSA key shorter than 2048 bits",
+        ))
     }
 }
 
@@ -390,7 +391,10 @@ impl JwksCache {
             return Self::lookup(&self.read(), kid);
         }
         self.write().attempted_at = Some(Instant::now());
-        let result = backend.fetch_jwks().await.and_then(|body| parse_jwks(&body));
+        let result = backend
+            .fetch_jwks()
+            .await
+            .and_then(|body| parse_jwks(&body));
         let mut state = self.write();
         state.attempts += 1;
         match result {
@@ -425,7 +429,10 @@ mod tests {
         assert!(der_read(&[0x30]).is_none());
         assert!(der_read(&[0x30, 0x05, 0x00]).is_none());
         assert!(der_read(&[0x30, 0x82, 0x01]).is_none());
-        assert_eq!(der_read(&[0x02, 0x01, 0x07, 0xff]), Some((0x02, &[7u8][..], &[0xffu8][..])));
+        assert_eq!(
+            der_read(&[0x02, 0x01, 0x07, 0xff]),
+            Some((0x02, &[7u8][..], &[0xffu8][..]))
+        );
     }
 
     #[test]
@@ -454,7 +461,11 @@ mod tests {
             "garbage"
         ]}"#;
         let keys = parse_jwks(body).expect("the document itself is valid");
-        assert!(keys.is_empty(), "all entries are unusable: {:?}", keys.keys());
+        assert!(
+            keys.is_empty(),
+            "all entries are unusable: {:?}",
+            keys.keys()
+        );
         assert!(parse_jwks(b"[]").is_err());
     }
 }

@@ -68,7 +68,12 @@ impl MachineClaims {
             scopes: raw
                 .get("scopes")
                 .and_then(Value::as_array)
-                .map(|l| l.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .map(|l| {
+                    l.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
                 .unwrap_or_default(),
             claims: raw.get("claims").filter(|c| !c.is_null()).cloned(),
             name: str_field(&raw, "name"),
@@ -79,7 +84,12 @@ impl MachineClaims {
     }
 
     /// Builds the view of a locally verified machine JWT (M2M or OAuth access token).
-    pub(crate) fn from_jwt(kind: TokenKind, raw: Map<String, Value>, sub: String, exp: i64) -> Self {
+    pub(crate) fn from_jwt(
+        kind: TokenKind,
+        raw: Map<String, Value>,
+        sub: String,
+        exp: i64,
+    ) -> Self {
         // Space-separated `scope` (OAuth) or `scopes` (M2M); an M2M token may list its target
         // machines in `aud` instead.
         let scopes = ["scope", "scopes"]
@@ -88,7 +98,10 @@ impl MachineClaims {
             .map(|s| s.split_whitespace().map(str::to_owned).collect())
             .or_else(|| {
                 raw.get("aud").and_then(Value::as_array).map(|l| {
-                    l.iter().filter_map(Value::as_str).map(str::to_owned).collect()
+                    l.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
                 })
             })
             .unwrap_or_default();
@@ -103,7 +116,8 @@ impl MachineClaims {
             id: str_field(&raw, "jti").unwrap_or_default(),
             subject: sub,
             scopes,
-            claims: (kind == TokenKind::M2mToken && !custom.is_empty()).then_some(Value::Object(custom)),
+            claims: (kind == TokenKind::M2mToken && !custom.is_empty())
+                .then_some(Value::Object(custom)),
             name: None,
             client_id: str_field(&raw, "client_id").or_else(|| str_field(&raw, "azp")),
             expiration_ms: exp.checked_mul(1000),

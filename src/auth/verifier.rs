@@ -142,7 +142,10 @@ pub struct VerifierBuilder {
 impl fmt::Debug for VerifierBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VerifierBuilder")
-            .field("secret_key", &self.secret_key.as_ref().map(|_| "[redacted]"))
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "[redacted]"),
+            )
             .field("jwt_key", &self.jwt_key.as_ref().map(|_| "[set]"))
             .field("publishable_key", &self.publishable_key)
             .field("issuer", &self.issuer)
@@ -187,14 +190,14 @@ impl VerifierBuilder {
     /// options (authorized parties above all) can be chained before [`build`](Self::build).
     pub fn from_env() -> Self {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let mut builder = Self::default();
-        builder.secret_key = var("CLERK_SECRET_KEY");
-        builder.jwt_key = var("CLERK_JWT_KEY");
-        builder.publishable_key = var("CLERK_PUBLISHABLE_KEY");
-        if let Some(url) = var("CLERK_API_URL") {
-            builder.api_url = url;
+        let defaults = Self::default();
+        Self {
+            secret_key: var("CLERK_SECRET_KEY"),
+            jwt_key: var("CLERK_JWT_KEY"),
+            publishable_key: var("CLERK_PUBLISHABLE_KEY"),
+            api_url: var("CLERK_API_URL").unwrap_or_else(|| DEFAULT_API_URL.to_owned()),
+            ..defaults
         }
-        builder
     }
 
     /// The instance's secret key (`sk_…`): used to fetch the key set and to verify opaque
@@ -309,10 +312,16 @@ impl VerifierBuilder {
         };
         let cookie_suffix = self.publishable_key.as_deref().map(cookie_suffix);
         if self.algorithms.is_empty() {
-            return Err(ConfigError::InvalidOption("algorithms", "at least one is needed"));
+            return Err(ConfigError::InvalidOption(
+                "algorithms",
+                "at least one is needed",
+            ));
         }
         if self.max_token_size == 0 {
-            return Err(ConfigError::InvalidOption("max_token_size", "must be positive"));
+            return Err(ConfigError::InvalidOption(
+                "max_token_size",
+                "must be positive",
+            ));
         }
         let clock_skew_ms = i64::try_from(self.clock_skew.as_millis())
             .map_err(|_| ConfigError::InvalidOption("clock_skew", "too large"))?;
@@ -368,10 +377,14 @@ fn issuer_from_publishable_key(pk: &str) -> Result<String, ConfigError> {
     let rest = pk
         .trim()
         .strip_prefix("pk_")
-        .ok_or(ConfigError::InvalidPublishableKey("it should start with `pk_`"))?;
+        .ok_or(ConfigError::InvalidPublishableKey(
+            "it should start with `pk_`",
+        ))?;
     let (_env, encoded) = rest
         .split_once('_')
-        .ok_or(ConfigError::InvalidPublishableKey("expected `pk_<env>_<data>`"))?;
+        .ok_or(ConfigError::InvalidPublishableKey(
+            "expected `pk_<env>_<data>`",
+        ))?;
     let decoded = LENIENT
         .decode(encoded)
         .map_err(|_| ConfigError::InvalidPublishableKey("the data part is not base64"))?;
@@ -380,7 +393,9 @@ fn issuer_from_publishable_key(pk: &str) -> Result<String, ConfigError> {
     let host = decoded
         .strip_suffix('$')
         .filter(|h| !h.is_empty() && !h.contains(['/', '$', ' ']))
-        .ok_or(ConfigError::InvalidPublishableKey("the data part does not name a host"))?;
+        .ok_or(ConfigError::InvalidPublishableKey(
+            "the data part does not name a host",
+        ))?;
     Ok(format!("https://{host}"))
 }
 
@@ -483,7 +498,10 @@ impl Verifier {
     }
 
     /// Verifies a session token (JWT), as found in a request.
-    pub async fn verify_session_token(&self, token: &str) -> Result<SessionClaims, SignedOutReason> {
+    pub async fn verify_session_token(
+        &self,
+        token: &str,
+    ) -> Result<SessionClaims, SignedOutReason> {
         match self.verify_token(token, TokenKinds::SESSION).await? {
             Principal::Session(claims) => Ok(*claims),
             Principal::Machine(m) => Err(SignedOutReason::TokenKindNotAccepted(m.kind)),
@@ -492,7 +510,11 @@ impl Verifier {
 
     /// Verifies any token of the accepted kinds: opaque machine tokens through the Backend
     /// API, JWTs (session, M2M, OAuth) locally against the instance keys.
-    pub async fn verify_token(&self, token: &str, accept: TokenKinds) -> Result<Principal, SignedOutReason> {
+    pub async fn verify_token(
+        &self,
+        token: &str,
+        accept: TokenKinds,
+    ) -> Result<Principal, SignedOutReason> {
         let token = token.trim();
         if token.len() > self.inner.max_token_size {
             return Err(SignedOutReason::TokenTooLarge);
@@ -509,7 +531,11 @@ impl Verifier {
         self.verify_jwt(token, accept).await
     }
 
-    async fn verify_opaque(&self, kind: TokenKind, token: &str) -> Result<Principal, SignedOutReason> {
+    async fn verify_opaque(
+        &self,
+        kind: TokenKind,
+        token: &str,
+    ) -> Result<Principal, SignedOutReason> {
         let Some(backend) = &self.inner.backend else {
             tracing::warn!("a {kind} token arrived but no secret key is configured to verify it");
             return Err(SignedOutReason::BackendUnavailable);
@@ -532,7 +558,11 @@ impl Verifier {
         Ok(Principal::Machine(Box::new(claims)))
     }
 
-    async fn verify_jwt(&self, token: &str, accept: TokenKinds) -> Result<Principal, SignedOutReason> {
+    async fn verify_jwt(
+        &self,
+        token: &str,
+        accept: TokenKinds,
+    ) -> Result<Principal, SignedOutReason> {
         let inner = &*self.inner;
         let jwt = Jwt::parse(token)?;
 
@@ -587,17 +617,16 @@ impl Verifier {
         // Issuer and authorized party describe the browser session; machine JWTs are checked
         // by signature, time and (OAuth) audience only.
         if kind == TokenKind::SessionToken {
-            if let Some(expected) = &inner.issuer {
-                if jwt::string_claim(&claims, "iss")? != Some(expected.as_str()) {
-                    return Err(SignedOutReason::WrongIssuer);
-                }
+            if let Some(expected) = &inner.issuer
+                && jwt::string_claim(&claims, "iss")? != Some(expected.as_str())
+            {
+                return Err(SignedOutReason::WrongIssuer);
             }
-            if let Some(azp) = jwt::string_claim(&claims, "azp")? {
-                if !inner.authorized_parties.is_empty()
-                    && !inner.authorized_parties.iter().any(|p| p == azp)
-                {
-                    return Err(SignedOutReason::WrongAuthorizedParty);
-                }
+            if let Some(azp) = jwt::string_claim(&claims, "azp")?
+                && !inner.authorized_parties.is_empty()
+                && !inner.authorized_parties.iter().any(|p| p == azp)
+            {
+                return Err(SignedOutReason::WrongAuthorizedParty);
             }
         }
         if kind != TokenKind::M2mToken
@@ -613,7 +642,9 @@ impl Verifier {
                 sub,
                 Times { exp, nbf, iat },
             ))),
-            machine => Principal::Machine(Box::new(MachineClaims::from_jwt(machine, claims, sub, exp))),
+            machine => {
+                Principal::Machine(Box::new(MachineClaims::from_jwt(machine, claims, sub, exp)))
+            }
         })
     }
 
@@ -654,7 +685,9 @@ mod tests {
     fn issuer_is_derived_from_publishable_key() {
         // base64("clerk.example.com$") without padding.
         assert_eq!(
-            issuer_from_publishable_key("pk_test_Y2xlcmsuZXhhbXBsZS5jb20k").ok().as_deref(),
+            issuer_from_publishable_key("pk_test_Y2xlcmsuZXhhbXBsZS5jb20k")
+                .ok()
+                .as_deref(),
             Some("https://clerk.example.com")
         );
         // base64("foo-bar-13.clerk.accounts.dev$") with its padding.
@@ -664,9 +697,17 @@ mod tests {
                 .as_deref(),
             Some("https://foo-bar-13.clerk.accounts.dev")
         );
-        for bad in ["sk_test_abc", "pk_test", "pk_test_!!!", "pk_test_Y2xlcmsuZXhhbXBsZS5jb20"] {
+        for bad in [
+            "sk_test_abc",
+            "pk_test",
+            "pk_test_!!!",
+            "pk_test_Y2xlcmsuZXhhbXBsZS5jb20",
+        ] {
             assert!(
-                matches!(issuer_from_publishable_key(bad), Err(ConfigError::InvalidPublishableKey(_))),
+                matches!(
+                    issuer_from_publishable_key(bad),
+                    Err(ConfigError::InvalidPublishableKey(_))
+                ),
                 "{bad}"
             );
         }
@@ -674,10 +715,16 @@ mod tests {
 
     #[test]
     fn builder_needs_a_key_source_and_redacts_the_secret() {
-        assert!(matches!(Verifier::builder().build(), Err(ConfigError::NoKeySource)));
+        assert!(matches!(
+            Verifier::builder().build(),
+            Err(ConfigError::NoKeySource)
+        ));
         let builder = Verifier::builder().secret_key("sk_test_supersecret");
         assert!(!format!("{builder:?}").contains("supersecret"));
-        let verifier = builder.api_url("http://127.0.0.1:9").build().expect("valid settings");
+        let verifier = builder
+            .api_url("http://127.0.0.1:9")
+            .build()
+            .expect("valid settings");
         assert!(!format!("{verifier:?}").contains("supersecret"));
     }
 }

@@ -108,7 +108,12 @@ impl TestKey {
         let input = format!("{}.{}", b64_json(header), URL_SAFE_NO_PAD.encode(payload));
         let mut sig = vec![0; self.pair.public().modulus_len()];
         self.pair
-            .sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), input.as_bytes(), &mut sig)
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                input.as_bytes(),
+                &mut sig,
+            )
             .expect("signing works");
         format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
     }
@@ -165,7 +170,10 @@ pub async fn jwks_server(keys: Vec<Value>) -> MockServer {
 pub async fn mount_jwks(server: &MockServer, keys: Vec<Value>, delay: Duration) {
     Mock::given(method("GET"))
         .and(path("/jwks"))
-        .and(header("authorization", format!("Bearer {SECRET_KEY}").as_str()))
+        .and(header(
+            "authorization",
+            format!("Bearer {SECRET_KEY}").as_str(),
+        ))
         .and(header("clerk-api-version", "2026-05-12"))
         .respond_with(
             ResponseTemplate::new(200)
