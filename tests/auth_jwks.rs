@@ -18,7 +18,7 @@ fn builder(server: &MockServer) -> VerifierBuilder {
         .clock(fixed_clock)
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_verifications_on_a_cold_cache_share_one_fetch() {
     let server = MockServer::start().await;
     // A slow answer makes sure the verifications really overlap.
@@ -28,7 +28,11 @@ async fn concurrent_verifications_on_a_cold_cache_share_one_fetch() {
         Duration::from_millis(200),
     )
     .await;
-    let verifier = builder(&server).build().expect("valid settings");
+    // No rate limit between fetches: only the single flight may keep this at one request.
+    let verifier = builder(&server)
+        .jwks_refetch_interval(Duration::ZERO)
+        .build()
+        .expect("valid settings");
     let token = TestKey::instance().session_token();
 
     let results = join_all((0..100).map(|_| {
@@ -38,7 +42,7 @@ async fn concurrent_verifications_on_a_cold_cache_share_one_fetch() {
     }))
     .await;
     for result in results {
-        let verified = result.expect("task completed");
+        let verified = result.expect("spawned verification finished");
         assert!(verified.is_ok(), "{verified:?}");
     }
     assert_eq!(jwks_requests(&server).await, 1);

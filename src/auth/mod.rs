@@ -80,7 +80,6 @@ mod machine;
 mod verifier;
 
 #[cfg(feature = "axum")]
-#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
 
 pub use claims::{

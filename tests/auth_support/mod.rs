@@ -1,4 +1,4 @@
-//! Shared helpers of the auth tests: test keys, token minting, a fixed clock, a JWKS stub.
+//! Shared code of the auth tests: test keys, token minting, a fixed clock, a JWKS stub.
 //!
 //! The RSA keys under `keys/` were made by `gen-keys.sh` (openssl) and are committed, so the
 //! tests need no key generation at run time.
