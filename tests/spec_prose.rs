@@ -6,7 +6,9 @@ use serde_json::Value;
 use std::path::Path;
 
 fn described(node: &Value) -> bool {
-    node["description"].as_str().is_some_and(|d| !d.trim().is_empty())
+    node["description"]
+        .as_str()
+        .is_some_and(|d| !d.trim().is_empty())
 }
 
 /// Walks a schema; `where_` names it in the report.
@@ -44,7 +46,10 @@ fn json_files(dir: &Path) -> Vec<(String, Value)> {
         .into_iter()
         .map(|p| {
             let name = p.file_stem().unwrap().to_string_lossy().into_owned();
-            (name, serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap())
+            (
+                name,
+                serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap(),
+            )
         })
         .collect()
 }
@@ -75,7 +80,12 @@ fn every_operation_schema_and_field_is_described() {
                     if !described(body) {
                         missing.push(format!("request body of {at}"));
                     }
-                    for media in body["content"].as_object().into_iter().flatten().map(|(_, m)| m) {
+                    for media in body["content"]
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .map(|(_, m)| m)
+                    {
                         schema(&media["schema"], &format!("{at} body"), &mut missing);
                     }
                 }
@@ -86,7 +96,12 @@ fn every_operation_schema_and_field_is_described() {
                     if !described(response) {
                         missing.push(format!("response {code} of {at}"));
                     }
-                    for media in response["content"].as_object().into_iter().flatten().map(|(_, m)| m) {
+                    for media in response["content"]
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .map(|(_, m)| m)
+                    {
                         schema(&media["schema"], &format!("{at} {code}"), &mut missing);
                     }
                 }
@@ -101,7 +116,8 @@ fn every_operation_schema_and_field_is_described() {
         }
         schema(&s, &name, &mut missing);
     }
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(root.join("openapi.json")).unwrap()).unwrap();
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("openapi.json")).unwrap()).unwrap();
     for section in ["responses", "parameters"] {
         for (name, item) in doc["components"][section].as_object().into_iter().flatten() {
             if !described(item) {
@@ -116,6 +132,14 @@ fn every_operation_schema_and_field_is_described() {
     }
 
     println!("{operations} operations, {schemas} schemas, {fields} top-level fields checked");
-    assert!(operations == 249 && schemas > 100, "the spec was not found whole");
-    assert!(missing.is_empty(), "{} places lack prose:\n{}", missing.len(), missing.join("\n"));
+    assert!(
+        operations == 249 && schemas > 100,
+        "the spec was not found whole"
+    );
+    assert!(
+        missing.is_empty(),
+        "{} places lack prose:\n{}",
+        missing.len(),
+        missing.join("\n")
+    );
 }

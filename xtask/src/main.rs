@@ -237,7 +237,13 @@ fn build_time() -> Result<(), String> {
         .canonicalize()
         .map_err(|e| format!("repository root: {e}"))?;
     let probes = [
-        ("clerk-backend-api (this crate)", format!("clerk-backend-api = {{ path = {:?} }}", ours.display().to_string())),
+        (
+            "clerk-backend-api (this crate)",
+            format!(
+                "clerk-backend-api = {{ path = {:?} }}",
+                ours.display().to_string()
+            ),
+        ),
         ("clerk-rs 0.4.2", "clerk-rs = \"=0.4.2\"".to_string()),
     ];
     let mut results = Vec::new();
@@ -260,7 +266,10 @@ fn build_time() -> Result<(), String> {
         println!("{label}: clean debug build {seconds:.1} s");
         results.push(seconds);
     }
-    println!("ratio (this crate / clerk-rs): {:.2}", results[0] / results[1]);
+    println!(
+        "ratio (this crate / clerk-rs): {:.2}",
+        results[0] / results[1]
+    );
     Ok(())
 }
 

@@ -1,0 +1,93 @@
+//! An axum app protected by Clerk authentication.
+//!
+//! ```sh
+//! CLERK_SECRET_KEY=sk_test_... CLERK_PUBLISHABLE_KEY=pk_test_... \
+//! CLERK_AUTHORIZED_PARTIES=http://localhost:5173 \
+//!     cargo run --example axum_auth --features axum
+//! curl -H "Authorization: Bearer $SESSION_TOKEN" http://127.0.0.1:3000/me
+//! ```
+//!
+//! `CLERK_JWT_KEY` (the PEM public key) may replace or complement `CLERK_SECRET_KEY` for
+//! networkless session checks; API keys on `/api/reports` need the secret key. `PORT` changes
+//! the port (3000 by default).
+
+use std::error::Error;
+use std::net::{Ipv4Addr, SocketAddr};
+
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use clerk_backend_api::auth::axum::AuthLayer;
+use clerk_backend_api::auth::{Principal, SessionClaims, TokenKinds, VerifierBuilder};
+use serde_json::{Value, json};
+
+/// Public: greets signed-in users by id, everyone else anonymously.
+async fn home(principal: Option<Principal>) -> String {
+    match principal {
+        Some(p) => format!("hello {}\n", p.subject()),
+        None => "hello, anonymous visitor\n".to_owned(),
+    }
+}
+
+/// Signed-in users only: what the session token says.
+async fn me(claims: SessionClaims) -> Json<Value> {
+    let org = claims
+        .organization
+        .as_ref()
+        .map(|o| json!({"id": o.id, "role": o.role, "slug": o.slug, "permissions": o.permissions}));
+    Json(json!({
+        "user_id": claims.sub,
+        "session_id": claims.sid,
+        "impersonated_by": claims.act.as_ref().map(|a| &a.sub),
+        "organization": org,
+    }))
+}
+
+/// Sessions with an organization permission, or API keys with a scope.
+async fn reports(principal: Principal) -> Result<String, StatusCode> {
+    let allowed = match &principal {
+        Principal::Session(claims) => claims.has_org_permission("org:reports:read"),
+        Principal::Machine(machine) => machine.has_scope("reports:read"),
+    };
+    if !allowed {
+        return Err(StatusCode::FORBIDDEN);
+    }
+    Ok(format!("reports for {}\n", principal.subject()))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn Error>> {
+    let parties: Vec<String> = std::env::var("CLERK_AUTHORIZED_PARTIES")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let verifier = VerifierBuilder::from_env()
+        .authorized_parties(parties)
+        .build()
+        .map_err(|e| format!("{e} (see the top of examples/axum_auth.rs)"))?;
+
+    let app = Router::new()
+        .route("/me", get(me))
+        .layer(AuthLayer::new(verifier.clone()))
+        .merge(Router::new().route("/api/reports", get(reports)).layer(
+            AuthLayer::new(verifier.clone()).accept(TokenKinds::SESSION | TokenKinds::API_KEY),
+        ))
+        .merge(
+            Router::new()
+                .route("/", get(home))
+                .layer(AuthLayer::new(verifier).optional()),
+        );
+
+    let port = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3000);
+    let listener =
+        tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app).await?;
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! Why a request is not signed in, and why a verifier could not be built.
+
+use std::fmt;
+
+use super::TokenKind;
+
+/// Why a request or token was not accepted.
+///
+/// Each value names one failed check. The [`Display`](fmt::Display) text is short and safe to log;
+/// it never contains the token. Don't send it to the client either: a caller learns nothing useful
+/// from it and an attacker learns which check failed. The `axum` layer answers with a bare status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignedOutReason {
+    /// No token in the `Authorization` header or in a session cookie.
+    TokenMissing,
+    /// The token is longer than the configured limit, so it was not parsed at all.
+    TokenTooLarge,
+    /// The token is not a well-formed JWT: wrong number of parts, bad base64url, header or
+    /// payload not a JSON object, or a registered claim of the wrong type.
+    Malformed,
+    /// The header `alg` is not one of the configured algorithms, or differs from the algorithm
+    /// the signing key is published for. `none` and HMAC algorithms always end here.
+    AlgorithmNotAllowed,
+    /// No key with the header's `kid` is known, even after refreshing the key set when allowed.
+    UnknownKey,
+    /// The signature does not match the header and payload under the selected key.
+    BadSignature,
+    /// `exp` is in the past, beyond the allowed clock skew.
+    Expired,
+    /// `nbf` is in the future, beyond the allowed clock skew.
+    NotYetValid,
+    /// `iat` is in the future, beyond the allowed clock skew.
+    IssuedInFuture,
+    /// A claim every accepted token must carry is absent (its name is given, e.g. `sub`).
+    MissingClaim(&'static str),
+    /// `azp` is present and not one of the configured authorized parties.
+    WrongAuthorizedParty,
+    /// `iss` differs from the expected issuer.
+    WrongIssuer,
+    /// None of the token's `aud` values is one of the configured audiences.
+    WrongAudience,
+    /// The token is of a kind this route does not accept, e.g. a machine token (or a JWT whose
+    /// header category marks it as one) where a session token was expected.
+    TokenKindNotAccepted(TokenKind),
+    /// The header `cat` names a token category that is neither a session-like nor a known
+    /// machine one. Such tokens are refused so that other classes of tokens signed with the
+    /// instance key can't pass as sessions.
+    UnrecognizedCategory,
+    /// The Backend API does not know the machine token (or says it is invalid).
+    TokenInvalid,
+    /// The Backend API reports the machine token as revoked.
+    TokenRevoked,
+    /// The signing keys could not be obtained: no key is configured, or fetching the key set
+    /// failed. This is a fault on the server side, not the client's.
+    KeysUnavailable,
+    /// A machine token could not be checked because the Backend API could not be reached or
+    /// refused our credentials. This is a fault on the server side, not the client's.
+    BackendUnavailable,
+}
+
+impl SignedOutReason {
+    /// A stable, short identifier for logs and metrics (e.g. `token-expired`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::TokenMissing => "token-missing",
+            Self::TokenTooLarge => "token-too-large",
+            Self::Malformed => "token-malformed",
+            Self::AlgorithmNotAllowed => "algorithm-not-allowed",
+            Self::UnknownKey => "unknown-key",
+            Self::BadSignature => "bad-signature",
+            Self::Expired => "token-expired",
+            Self::NotYetValid => "token-not-yet-valid",
+            Self::IssuedInFuture => "token-issued-in-future",
+            Self::MissingClaim(_) => "missing-claim",
+            Self::WrongAuthorizedParty => "wrong-authorized-party",
+            Self::WrongIssuer => "wrong-issuer",
+            Self::WrongAudience => "wrong-audience",
+            Self::TokenKindNotAccepted(_) => "token-kind-not-accepted",
+            Self::UnrecognizedCategory => "unrecognized-category",
+            Self::TokenInvalid => "token-invalid",
+            Self::TokenRevoked => "token-revoked",
+            Self::KeysUnavailable => "keys-unavailable",
+            Self::BackendUnavailable => "backend-unavailable",
+        }
+    }
+
+    /// True when the failure lies with this server (keys or the Backend API unreachable, bad
+    /// configuration) rather than with the token. A web layer should answer 503, not 401.
+    pub fn is_server_fault(&self) -> bool {
+        matches!(self, Self::KeysUnavailable | Self::BackendUnavailable)
+    }
+}
+
+impl fmt::Display for SignedOutReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TokenMissing => f.write_str("no token in the request"),
+            Self::TokenTooLarge => f.write_str("token longer than the configured limit"),
+            Self::Malformed => f.write_str("token is not a well-formed JWT"),
+            Self::AlgorithmNotAllowed => f.write_str("token algorithm is not allowed"),
+            Self::UnknownKey => f.write_str("token signed with an unknown key id"),
+            Self::BadSignature => f.write_str("token signature does not verify"),
+            Self::Expired => f.write_str("token has expired"),
+            Self::NotYetValid => f.write_str("token is not valid yet (nbf)"),
+            Self::IssuedInFuture => f.write_str("token issued in the future (iat)"),
+            Self::MissingClaim(name) => write!(f, "token lacks the `{name}` claim"),
+            Self::WrongAuthorizedParty => f.write_str("token azp is not an authorized party"),
+            Self::WrongIssuer => f.write_str("token issuer is not the expected one"),
+            Self::WrongAudience => f.write_str("token audience is not accepted"),
+            Self::TokenKindNotAccepted(kind) => write!(f, "{kind} tokens are not accepted here"),
+            Self::UnrecognizedCategory => f.write_str("token category is not recognized"),
+            Self::TokenInvalid => f.write_str("machine token is not valid"),
+            Self::TokenRevoked => f.write_str("machine token has been revoked"),
+            Self::KeysUnavailable => f.write_str("signing keys are unavailable"),
+            Self::BackendUnavailable => f.write_str("the Backend API could not verify the token"),
+        }
+    }
+}
+
+impl std::error::Error for SignedOutReason {}
+
+/// A verifier could not be built from the given settings.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// Neither a PEM public key nor a secret key was given, so no token could ever be verified.
+    #[error(
+        "no key source: set a PEM public key (CLERK_JWT_KEY) or a secret key (CLERK_SECRET_KEY)"
+    )]
+    NoKeySource,
+    /// The PEM public key could not be read as an RSA public key.
+    #[error("the PEM public key is not a usable RSA public key: {0}")]
+    InvalidPublicKey(&'static str),
+    /// The publishable key does not have the `pk_<env>_<base64>` shape.
+    #[error("the publishable key is malformed: {0}")]
+    InvalidPublishableKey(&'static str),
+    /// The Backend API URL is not an absolute http(s) URL.
+    #[error("the Backend API URL is not an absolute http(s) URL")]
+    InvalidApiUrl,
+    /// An option has a value that can't work (its name and the problem are given).
+    #[error("invalid value for `{0}`: {1}")]
+    InvalidOption(&'static str, &'static str),
+    /// The HTTP client for the Backend API could not be created.
+    #[error("could not create the HTTP client: {0}")]
+    HttpClient(#[source] reqwest::Error),
+    /// TLS could not be set up for the HTTP client.
+    #[error("could not set up TLS: {0}")]
+    Tls(String),
+}

@@ -1,0 +1,216 @@
+//! JWT structure: splitting, decoding, and the claim checks shared by all JWT kinds.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::SignedOutReason;
+
+/// Header `cat` of session tokens.
+const CATEGORY_SESSION: &str = "cl_B7d4PD111AAA";
+/// Header `cat` of tokens from JWT templates (verified like session tokens here).
+const CATEGORY_JWT_TEMPLATE: &str = "cl_B7d4PD222AAA";
+/// Header `cat` of M2M tokens.
+pub(crate) const CATEGORY_M2M: &str = "cl_B7d4PD333AAA";
+/// Header `cat` that instances may put on every class of token; it says nothing.
+const CATEGORY_IGNORE: &str = "cl_I7d4PD111III";
+
+/// The JOSE header members looked at; others are ignored.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Header {
+    pub alg: String,
+    pub kid: Option<String>,
+    pub typ: Option<String>,
+    pub cat: Option<String>,
+    /// Critical extensions: none is understood, so any presence rejects the token.
+    pub crit: Option<Value>,
+}
+
+/// What a header's `cat` says about the token class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Category {
+    /// Absent, session, JWT template, or the "ignore" marker.
+    SessionLike,
+    /// The M2M token category.
+    M2m,
+    /// A category this crate does not know.
+    Unrecognized,
+}
+
+impl Header {
+    pub(crate) fn category(&self) -> Category {
+        match self.cat.as_deref() {
+            None | Some(CATEGORY_SESSION | CATEGORY_JWT_TEMPLATE | CATEGORY_IGNORE) => {
+                Category::SessionLike
+            }
+            Some(CATEGORY_M2M) => Category::M2m,
+            Some(_) => Category::Unrecognized,
+        }
+    }
+
+    /// OAuth access tokens in JWT form carry `typ: at+jwt` (RFC 9068).
+    pub(crate) fn is_oauth_access_token(&self) -> bool {
+        matches!(self.typ.as_deref(), Some(t) if t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt"))
+    }
+}
+
+/// A JWT split into its parts, with the header decoded and the rest still encoded.
+pub(crate) struct Jwt<'t> {
+    pub header: Header,
+    /// `<header>.<payload>`, the bytes the signature covers.
+    pub signing_input: &'t [u8],
+    /// Decoded payload bytes; parsed as JSON only once the signature holds.
+    payload: Vec<u8>,
+    signature: &'t str,
+}
+
+impl<'t> Jwt<'t> {
+    pub(crate) fn parse(token: &'t str) -> Result<Self, SignedOutReason> {
+        let mut parts = token.split('.');
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(SignedOutReason::Malformed);
+        };
+        // An empty signature is let through here so that `alg: none` tokens are refused for
+        // their algorithm; an empty signature never verifies.
+        if header.is_empty() || payload.is_empty() {
+            return Err(SignedOutReason::Malformed);
+        }
+        let header_json = URL_SAFE_NO_PAD
+            .decode(header)
+            .map_err(|_| SignedOutReason::Malformed)?;
+        let header: Header =
+            serde_json::from_slice(&header_json).map_err(|_| SignedOutReason::Malformed)?;
+        // Structure first: a payload that isn't even base64url is malformed, whoever signed it.
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| SignedOutReason::Malformed)?;
+        let signing_len = token.len() - signature.len() - 1;
+        Ok(Self {
+            header,
+            signing_input: &token.as_bytes()[..signing_len],
+            payload,
+            signature,
+        })
+    }
+
+    pub(crate) fn signature(&self) -> Result<Vec<u8>, SignedOutReason> {
+        URL_SAFE_NO_PAD
+            .decode(self.signature)
+            .map_err(|_| SignedOutReason::Malformed)
+    }
+
+    /// Decodes the payload; call only after the signature has been checked.
+    pub(crate) fn claims(&self) -> Result<Map<String, Value>, SignedOutReason> {
+        serde_json::from_slice(&self.payload).map_err(|_| SignedOutReason::Malformed)
+    }
+}
+
+/// A NumericDate claim as whole seconds; fractions are truncated toward the past.
+pub(crate) fn numeric_date(
+    claims: &Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<i64>, SignedOutReason> {
+    match claims.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.is_finite())
+                    .map(|f| f.floor() as i64)
+            })
+            .map(Some)
+            .ok_or(SignedOutReason::Malformed),
+        Some(_) => Err(SignedOutReason::Malformed),
+    }
+}
+
+/// A string claim; a claim of another type is malformed.
+pub(crate) fn string_claim<'c>(
+    claims: &'c Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<&'c str>, SignedOutReason> {
+    match claims.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(SignedOutReason::Malformed),
+    }
+}
+
+/// The time checks, in milliseconds with the clock skew applied in the token's favour.
+pub(crate) fn check_times(
+    exp: i64,
+    nbf: Option<i64>,
+    iat: Option<i64>,
+    now_ms: i64,
+    leeway_ms: i64,
+) -> Result<(), SignedOutReason> {
+    let ms = |secs: i64| secs.saturating_mul(1000);
+    if ms(exp) <= now_ms.saturating_sub(leeway_ms) {
+        return Err(SignedOutReason::Expired);
+    }
+    if nbf.is_some_and(|nbf| ms(nbf) > now_ms.saturating_add(leeway_ms)) {
+        return Err(SignedOutReason::NotYetValid);
+    }
+    if iat.is_some_and(|iat| ms(iat) > now_ms.saturating_add(leeway_ms)) {
+        return Err(SignedOutReason::IssuedInFuture);
+    }
+    Ok(())
+}
+
+/// True when the `aud` claim (string or array of strings) names one of `accepted`.
+pub(crate) fn audience_matches(claims: &Map<String, Value>, accepted: &[String]) -> bool {
+    match claims.get("aud") {
+        Some(Value::String(aud)) => accepted.iter().any(|a| a == aud),
+        Some(Value::Array(list)) => list
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|aud| accepted.iter().any(|a| a == aud)),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn structure_errors_are_malformed() {
+        for token in ["", "a", "a.b", "a.b.c.d", ".b.c", "a..c", "a.b."] {
+            assert_eq!(
+                Jwt::parse(token).err(),
+                Some(SignedOutReason::Malformed),
+                "{token}"
+            );
+        }
+        // `{"alg":"RS256"}` is fine; a header that is JSON but not an object is not.
+        assert!(Jwt::parse("eyJhbGciOiJSUzI1NiJ9.e30.c2ln").is_ok());
+        assert_eq!(
+            Jwt::parse("WzFd.e30.c2ln").err(),
+            Some(SignedOutReason::Malformed)
+        );
+    }
+
+    #[test]
+    fn time_edges() {
+        let now = 1_000_000;
+        let leeway = 5_000;
+        assert_eq!(check_times(996, None, None, now, leeway), Ok(()));
+        assert_eq!(
+            check_times(995, None, None, now, leeway),
+            Err(SignedOutReason::Expired)
+        );
+        assert_eq!(check_times(2000, Some(1005), None, now, leeway), Ok(()));
+        assert_eq!(
+            check_times(2000, Some(1006), None, now, leeway),
+            Err(SignedOutReason::NotYetValid)
+        );
+        assert_eq!(
+            check_times(2000, None, Some(1006), now, leeway),
+            Err(SignedOutReason::IssuedInFuture)
+        );
+    }
+}

@@ -1,0 +1,95 @@
+//! Request authentication: Clerk session tokens and machine tokens.
+//!
+//! A [`Verifier`] finds the token of an incoming request (the `Authorization: Bearer` header
+//! first, then the `__session` cookie or its suffixed variant `__session_<suffix>`), checks it,
+//! and answers with an [`AuthState`]: signed in with typed claims ([`Principal`]), or signed
+//! out with a [`SignedOutReason`] naming the check that failed.
+//!
+//! # Keys
+//!
+//! - Networkless: give the instance's PEM public key ([`VerifierBuilder::jwt_key`], usually
+//!   from `CLERK_JWT_KEY`).
+//! - Or give the secret key ([`VerifierBuilder::secret_key`]): the instance's key set is
+//!   fetched from the Backend API and cached by this verifier (never process-wide) for five
+//!   minutes. A token with an unknown `kid` triggers one refetch, at most once per
+//!   [refetch interval](VerifierBuilder::jwks_refetch_interval); concurrent misses share a
+//!   single request.
+//!
+//! # Checks on session tokens
+//!
+//! Signature (`RS256` only by default; `none` and `HS*` can't even be configured; the header
+//! `alg` must match the key's), `exp`/`nbf`/`iat` with a clock skew of 5 s, a `sub`, `azp`
+//! among the [authorized parties](VerifierBuilder::authorized_parties) when both are present,
+//! the [issuer](VerifierBuilder::issuer) (also derivable from the
+//! [publishable key](VerifierBuilder::publishable_key)), the [audience](VerifierBuilder::audiences)
+//! when configured, and a [size limit](VerifierBuilder::max_token_size). Tokens whose header
+//! `cat` marks them as machine tokens are not accepted as sessions.
+//!
+//! # Machine tokens
+//!
+//! API keys (`ak_…`), M2M tokens (`mt_…`) and OAuth access tokens (`oat_…`) are verified by the
+//! Backend API; M2M and OAuth tokens in JWT form are verified locally. A route accepts only
+//! session tokens unless told otherwise with [`TokenKinds`].
+//!
+//! # Web frameworks
+//!
+//! With the `axum` feature, `auth::axum` offers a tower layer that rejects unauthenticated
+//! requests with a bare 401 and hands the [`Principal`] to handlers as an extractor.
+//!
+//! # Example
+//!
+//! ```
+//! use clerk_backend_api::auth::{AuthState, SignedOutReason, Verifier};
+//! use http::{HeaderMap, HeaderValue};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let verifier = Verifier::builder()
+//!     .secret_key("sk_test_example")
+//!     .publishable_key("pk_test_Y2xlcmsuZXhhbXBsZS5jb20k") // issuer https://clerk.example.com
+//!     .authorized_parties(["https://app.example.com"])
+//!     .build()?;
+//!
+//! # futures::executor::block_on(async {
+//! // A request without any token is signed out, without any network call.
+//! let headers = HeaderMap::new();
+//! let state = verifier.authenticate(&headers).await;
+//! assert_eq!(state, AuthState::SignedOut(SignedOutReason::TokenMissing));
+//!
+//! // A token that is not a JWT is refused before any key is needed.
+//! let mut headers = HeaderMap::new();
+//! headers.insert("authorization", HeaderValue::from_static("Bearer not-a-jwt"));
+//! match verifier.authenticate(&headers).await {
+//!     AuthState::SignedIn(principal) => println!("hello {}", principal.subject()),
+//!     AuthState::SignedOut(reason) => assert_eq!(reason, SignedOutReason::Malformed),
+//! }
+//! # });
+//! # Ok(())
+//! # }
+//! ```
+
+#![warn(missing_docs)]
+
+mod backend;
+mod claims;
+mod error;
+mod extract;
+mod jwt;
+mod keys;
+mod kinds;
+mod machine;
+mod verifier;
+
+#[cfg(feature = "axum")]
+pub mod axum;
+
+pub use claims::{
+    Actor, Entitlement, EntitlementScope, FactorVerificationAge, OrganizationClaims, SessionClaims,
+};
+pub use error::{ConfigError, SignedOutReason};
+pub use keys::Algorithm;
+pub use kinds::{TokenKind, TokenKinds};
+pub use machine::MachineClaims;
+pub use verifier::{
+    AuthState, DEFAULT_CLOCK_SKEW, DEFAULT_JWKS_CACHE_TTL, DEFAULT_JWKS_REFETCH_INTERVAL,
+    DEFAULT_MAX_TOKEN_SIZE, Principal, Verifier, VerifierBuilder,
+};

@@ -1,0 +1,730 @@
+//! The verifier: configuration, and the checks run on each token.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http::HeaderMap;
+use http::request::Parts;
+
+use super::backend::{Backend, BackendError, DEFAULT_API_URL, HttpBackend};
+use super::claims::{SessionClaims, Times};
+use super::extract::{TokenSource, cookie_suffix, find_token};
+use super::jwt::{self, Category, Jwt};
+use super::keys::{Algorithm, CachePolicy, JwksCache, KeyLookup, VerifyKey};
+use super::{ConfigError, MachineClaims, SignedOutReason, TokenKind, TokenKinds};
+
+/// Default allowed clock skew between Clerk and this server.
+pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(5);
+/// Default lifetime of a fetched key set.
+pub const DEFAULT_JWKS_CACHE_TTL: Duration = Duration::from_secs(300);
+/// Default minimum time between two key set fetches.
+pub const DEFAULT_JWKS_REFETCH_INTERVAL: Duration = Duration::from_secs(5);
+/// Default size limit of a token, in bytes. Session tokens are far smaller; the browser's
+/// cookie limit is about 4 KiB.
+pub const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
+
+type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+/// The outcome of authenticating a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuthState {
+    /// A token was found and passed every check.
+    SignedIn(Principal),
+    /// No acceptable token: the reason says which check failed.
+    SignedOut(SignedOutReason),
+}
+
+impl AuthState {
+    /// True for [`AuthState::SignedIn`].
+    pub fn is_signed_in(&self) -> bool {
+        matches!(self, Self::SignedIn(_))
+    }
+
+    /// The authenticated principal, if signed in.
+    pub fn principal(&self) -> Option<&Principal> {
+        match self {
+            Self::SignedIn(p) => Some(p),
+            Self::SignedOut(_) => None,
+        }
+    }
+
+    /// Why the request is signed out, if it is.
+    pub fn reason(&self) -> Option<&SignedOutReason> {
+        match self {
+            Self::SignedIn(_) => None,
+            Self::SignedOut(r) => Some(r),
+        }
+    }
+
+    /// Converts into a `Result`, for use with `?`.
+    pub fn into_result(self) -> Result<Principal, SignedOutReason> {
+        match self {
+            Self::SignedIn(p) => Ok(p),
+            Self::SignedOut(r) => Err(r),
+        }
+    }
+}
+
+impl From<Result<Principal, SignedOutReason>> for AuthState {
+    fn from(result: Result<Principal, SignedOutReason>) -> Self {
+        match result {
+            Ok(p) => Self::SignedIn(p),
+            Err(r) => Self::SignedOut(r),
+        }
+    }
+}
+
+/// Who a verified token speaks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Principal {
+    /// A user, through a session token.
+    Session(Box<SessionClaims>),
+    /// A machine token: API key, M2M token or OAuth access token.
+    Machine(Box<MachineClaims>),
+}
+
+impl Principal {
+    /// The kind of token that was verified.
+    pub fn kind(&self) -> TokenKind {
+        match self {
+            Self::Session(_) => TokenKind::SessionToken,
+            Self::Machine(m) => m.kind,
+        }
+    }
+
+    /// The subject: the user id of a session, or the subject of a machine token.
+    pub fn subject(&self) -> &str {
+        match self {
+            Self::Session(s) => &s.sub,
+            Self::Machine(m) => &m.subject,
+        }
+    }
+
+    /// The session claims, for a session token.
+    pub fn session(&self) -> Option<&SessionClaims> {
+        match self {
+            Self::Session(s) => Some(s),
+            Self::Machine(_) => None,
+        }
+    }
+
+    /// The machine token details, for a machine token.
+    pub fn machine(&self) -> Option<&MachineClaims> {
+        match self {
+            Self::Session(_) => None,
+            Self::Machine(m) => Some(m),
+        }
+    }
+}
+
+/// Settings for a [`Verifier`]. Start from [`Verifier::builder`] or
+/// [`VerifierBuilder::from_env`].
+#[derive(Clone)]
+pub struct VerifierBuilder {
+    secret_key: Option<String>,
+    jwt_key: Option<String>,
+    publishable_key: Option<String>,
+    issuer: Option<String>,
+    api_url: String,
+    authorized_parties: Vec<String>,
+    audiences: Vec<String>,
+    algorithms: Vec<Algorithm>,
+    clock_skew: Duration,
+    max_token_size: usize,
+    jwks_cache_ttl: Duration,
+    jwks_refetch_interval: Duration,
+    accept: TokenKinds,
+    http_client: Option<reqwest::Client>,
+    clock: Option<Clock>,
+}
+
+impl fmt::Debug for VerifierBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifierBuilder")
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "[redacted]"),
+            )
+            .field("jwt_key", &self.jwt_key.as_ref().map(|_| "[set]"))
+            .field("publishable_key", &self.publishable_key)
+            .field("issuer", &self.issuer)
+            .field("api_url", &self.api_url)
+            .field("authorized_parties", &self.authorized_parties)
+            .field("audiences", &self.audiences)
+            .field("algorithms", &self.algorithms)
+            .field("clock_skew", &self.clock_skew)
+            .field("max_token_size", &self.max_token_size)
+            .field("jwks_cache_ttl", &self.jwks_cache_ttl)
+            .field("jwks_refetch_interval", &self.jwks_refetch_interval)
+            .field("accept", &self.accept)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for VerifierBuilder {
+    fn default() -> Self {
+        Self {
+            secret_key: None,
+            jwt_key: None,
+            publishable_key: None,
+            issuer: None,
+            api_url: DEFAULT_API_URL.to_owned(),
+            authorized_parties: Vec::new(),
+            audiences: Vec::new(),
+            algorithms: vec![Algorithm::RS256],
+            clock_skew: DEFAULT_CLOCK_SKEW,
+            max_token_size: DEFAULT_MAX_TOKEN_SIZE,
+            jwks_cache_ttl: DEFAULT_JWKS_CACHE_TTL,
+            jwks_refetch_interval: DEFAULT_JWKS_REFETCH_INTERVAL,
+            accept: TokenKinds::SESSION,
+            http_client: None,
+            clock: None,
+        }
+    }
+}
+
+impl VerifierBuilder {
+    /// Settings read from the environment: `CLERK_SECRET_KEY`, `CLERK_JWT_KEY`,
+    /// `CLERK_PUBLISHABLE_KEY` and `CLERK_API_URL`, each when set and non-empty. Further
+    /// options (authorized parties above all) can be chained before [`build`](Self::build).
+    pub fn from_env() -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let defaults = Self::default();
+        Self {
+            secret_key: var("CLERK_SECRET_KEY"),
+            jwt_key: var("CLERK_JWT_KEY"),
+            publishable_key: var("CLERK_PUBLISHABLE_KEY"),
+            api_url: var("CLERK_API_URL").unwrap_or_else(|| DEFAULT_API_URL.to_owned()),
+            ..defaults
+        }
+    }
+
+    /// The instance's secret key (`sk_…`): used to fetch the key set and to verify opaque
+    /// machine tokens through the Backend API. Never printed.
+    pub fn secret_key(mut self, secret_key: impl Into<String>) -> Self {
+        self.secret_key = Some(secret_key.into());
+        self
+    }
+
+    /// The instance's PEM public key (`CLERK_JWT_KEY`): session tokens are then verified
+    /// without any network call, whatever their `kid`.
+    pub fn jwt_key(mut self, pem: impl Into<String>) -> Self {
+        self.jwt_key = Some(pem.into());
+        self
+    }
+
+    /// The instance's publishable key (`pk_…`). The expected issuer is derived from it (unless
+    /// [`issuer`](Self::issuer) is set), as is the suffix of the instance's session cookie.
+    pub fn publishable_key(mut self, publishable_key: impl Into<String>) -> Self {
+        self.publishable_key = Some(publishable_key.into());
+        self
+    }
+
+    /// The exact `iss` value tokens must carry (e.g. `https://clerk.example.com`).
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// The Backend API base URL; defaults to `https://api.clerk.com/v1`.
+    pub fn api_url(mut self, url: impl Into<String>) -> Self {
+        self.api_url = url.into();
+        self
+    }
+
+    /// Origins allowed in the `azp` claim (e.g. `https://app.example.com`). Tokens without
+    /// `azp` are accepted; set this in production to stop tokens minted for other origins.
+    pub fn authorized_parties<I, S>(mut self, parties: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.authorized_parties = parties.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Accepted `aud` values. When set, session and OAuth JWTs must name one of them.
+    pub fn audiences<I, S>(mut self, audiences: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.audiences = audiences.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Accepted signature algorithms; `[RS256]` by default, which is what Clerk uses.
+    pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.algorithms = algorithms.into_iter().collect();
+        self
+    }
+
+    /// Allowed clock difference when checking `exp`, `nbf` and `iat`; 5 s by default.
+    pub fn clock_skew(mut self, skew: Duration) -> Self {
+        self.clock_skew = skew;
+        self
+    }
+
+    /// Longest accepted token in bytes; 8 KiB by default. Longer tokens are refused unread.
+    pub fn max_token_size(mut self, bytes: usize) -> Self {
+        self.max_token_size = bytes;
+        self
+    }
+
+    /// How long a fetched key set is trusted before it is fetched again; 5 minutes by default.
+    pub fn jwks_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.jwks_cache_ttl = ttl;
+        self
+    }
+
+    /// Minimum time between two key set fetches, including those caused by an unknown `kid`;
+    /// 5 s by default. Zero refetches on every unknown `kid`.
+    pub fn jwks_refetch_interval(mut self, interval: Duration) -> Self {
+        self.jwks_refetch_interval = interval;
+        self
+    }
+
+    /// Token kinds accepted by [`Verifier::authenticate`]; session tokens only by default.
+    pub fn accept(mut self, kinds: TokenKinds) -> Self {
+        self.accept = kinds;
+        self
+    }
+
+    /// The HTTP client for Backend API calls. By default one is created with short timeouts.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Replaces the system clock used for time checks, e.g. to test tokens at fixed times.
+    pub fn clock(mut self, now: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Some(Arc::new(now));
+        self
+    }
+
+    /// Checks the settings and builds the verifier.
+    pub fn build(self) -> Result<Verifier, ConfigError> {
+        let issuer = match (&self.issuer, &self.publishable_key) {
+            (Some(issuer), _) => Some(issuer.clone()),
+            (None, Some(pk)) => Some(issuer_from_publishable_key(pk)?),
+            (None, None) => None,
+        };
+        let cookie_suffix = self.publishable_key.as_deref().map(cookie_suffix);
+        if self.algorithms.is_empty() {
+            return Err(ConfigError::InvalidOption(
+                "algorithms",
+                "at least one is needed",
+            ));
+        }
+        if self.max_token_size == 0 {
+            return Err(ConfigError::InvalidOption(
+                "max_token_size",
+                "must be positive",
+            ));
+        }
+        let clock_skew_ms = i64::try_from(self.clock_skew.as_millis())
+            .map_err(|_| ConfigError::InvalidOption("clock_skew", "too large"))?;
+
+        let backend: Option<Arc<dyn Backend>> = match &self.secret_key {
+            Some(secret) => {
+                let url = self.api_url.trim();
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    return Err(ConfigError::InvalidApiUrl);
+                }
+                let client = match self.http_client {
+                    Some(client) => client,
+                    None => HttpBackend::default_client()?,
+                };
+                Some(Arc::new(HttpBackend::new(client, url, secret.trim())?))
+            }
+            None => None,
+        };
+        let keys = match (&self.jwt_key, &backend) {
+            (Some(pem), _) => KeySource::Pem(Arc::new(VerifyKey::from_pem(pem)?)),
+            (None, Some(_)) => KeySource::Jwks(JwksCache::new(CachePolicy {
+                ttl: self.jwks_cache_ttl,
+                min_refetch_interval: self.jwks_refetch_interval,
+            })),
+            (None, None) => return Err(ConfigError::NoKeySource),
+        };
+        Ok(Verifier {
+            inner: Arc::new(Inner {
+                keys,
+                backend,
+                issuer,
+                cookie_suffix,
+                authorized_parties: self.authorized_parties,
+                audiences: self.audiences,
+                algorithms: self.algorithms,
+                clock_skew_ms,
+                max_token_size: self.max_token_size,
+                accept: self.accept,
+                clock: self.clock,
+            }),
+        })
+    }
+}
+
+/// `pk_<env>_<base64 of "<frontend-api-host>$">` -> `https://<frontend-api-host>`.
+fn issuer_from_publishable_key(pk: &str) -> Result<String, ConfigError> {
+    use base64::Engine as _;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    let rest = pk
+        .trim()
+        .strip_prefix("pk_")
+        .ok_or(ConfigError::InvalidPublishableKey(
+            "it should start with `pk_`",
+        ))?;
+    let (_env, encoded) = rest
+        .split_once('_')
+        .ok_or(ConfigError::InvalidPublishableKey(
+            "expected `pk_<env>_<data>`",
+        ))?;
+    let decoded = LENIENT
+        .decode(encoded)
+        .map_err(|_| ConfigError::InvalidPublishableKey("the data part is not base64"))?;
+    let decoded = String::from_utf8(decoded)
+        .map_err(|_| ConfigError::InvalidPublishableKey("the data part is not text"))?;
+    let host = decoded
+        .strip_suffix('$')
+        .filter(|h| !h.is_empty() && !h.contains(['/', '$', ' ']))
+        .ok_or(ConfigError::InvalidPublishableKey(
+            "the data part does not name a host",
+        ))?;
+    Ok(format!("https://{host}"))
+}
+
+enum KeySource {
+    /// A configured PEM key, used for every token.
+    Pem(Arc<VerifyKey>),
+    /// Keys fetched from the Backend API, by `kid`.
+    Jwks(JwksCache),
+}
+
+struct Inner {
+    keys: KeySource,
+    backend: Option<Arc<dyn Backend>>,
+    issuer: Option<String>,
+    cookie_suffix: Option<String>,
+    authorized_parties: Vec<String>,
+    audiences: Vec<String>,
+    algorithms: Vec<Algorithm>,
+    clock_skew_ms: i64,
+    max_token_size: usize,
+    accept: TokenKinds,
+    clock: Option<Clock>,
+}
+
+/// Verifies Clerk session tokens and machine tokens. Cheap to clone; clones share the key
+/// cache.
+///
+/// Each verifier owns its key cache: build one per Clerk instance and share it (clone it)
+/// across requests, rather than building one per request.
+#[derive(Clone)]
+pub struct Verifier {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        f.debug_struct("Verifier")
+            .field(
+                "keys",
+                &match inner.keys {
+                    KeySource::Pem(_) => "pem",
+                    KeySource::Jwks(_) => "jwks",
+                },
+            )
+            .field("secret_key", &inner.backend.as_ref().map(|_| "[redacted]"))
+            .field("issuer", &inner.issuer)
+            .field("authorized_parties", &inner.authorized_parties)
+            .field("audiences", &inner.audiences)
+            .field("algorithms", &inner.algorithms)
+            .field("accept", &inner.accept)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Verifier {
+    /// Starts configuring a verifier.
+    pub fn builder() -> VerifierBuilder {
+        VerifierBuilder::default()
+    }
+
+    /// The token kinds [`authenticate`](Self::authenticate) accepts.
+    pub fn accepted_kinds(&self) -> TokenKinds {
+        self.inner.accept
+    }
+
+    /// Authenticates a request from its headers, accepting the configured token kinds.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> AuthState {
+        self.authenticate_with(headers, self.inner.accept).await
+    }
+
+    /// Authenticates a request from its [`Parts`], accepting the configured token kinds.
+    pub async fn authenticate_parts(&self, parts: &Parts) -> AuthState {
+        self.authenticate(&parts.headers).await
+    }
+
+    /// Authenticates a request from its headers, accepting the given token kinds.
+    ///
+    /// The token is taken from `Authorization: Bearer` first, then from the session cookie.
+    /// Machine tokens are only accepted from the header: browsers send cookies on their own,
+    /// machines don't.
+    pub async fn authenticate_with(&self, headers: &HeaderMap, accept: TokenKinds) -> AuthState {
+        let state: AuthState = match find_token(headers, self.inner.cookie_suffix.as_deref()) {
+            None => Err(SignedOutReason::TokenMissing),
+            Some((token, TokenSource::Header)) => self.verify_token(token, accept).await,
+            Some((token, TokenSource::Cookie)) => {
+                let accept = if accept.contains(TokenKind::SessionToken) {
+                    TokenKinds::SESSION
+                } else {
+                    TokenKinds::NONE
+                };
+                self.verify_token(token, accept).await
+            }
+        }
+        .into();
+        if let AuthState::SignedOut(reason) = &state {
+            tracing::debug!(reason = reason.code(), "request not authenticated");
+        }
+        state
+    }
+
+    /// Verifies a session token (JWT), as found in a request.
+    pub async fn verify_session_token(
+        &self,
+        token: &str,
+    ) -> Result<SessionClaims, SignedOutReason> {
+        match self.verify_token(token, TokenKinds::SESSION).await? {
+            Principal::Session(claims) => Ok(*claims),
+            Principal::Machine(m) => Err(SignedOutReason::TokenKindNotAccepted(m.kind)),
+        }
+    }
+
+    /// Verifies any token of the accepted kinds: opaque machine tokens through the Backend
+    /// API, JWTs (session, M2M, OAuth) locally against the instance keys.
+    pub async fn verify_token(
+        &self,
+        token: &str,
+        accept: TokenKinds,
+    ) -> Result<Principal, SignedOutReason> {
+        let token = token.trim();
+        if token.len() > self.inner.max_token_size {
+            return Err(SignedOutReason::TokenTooLarge);
+        }
+        if token.is_empty() {
+            return Err(SignedOutReason::TokenMissing);
+        }
+        if let Some(kind) = TokenKind::from_opaque_prefix(token) {
+            if !accept.contains(kind) {
+                return Err(SignedOutReason::TokenKindNotAccepted(kind));
+            }
+            return self.verify_opaque(kind, token).await;
+        }
+        self.verify_jwt(token, accept).await
+    }
+
+    async fn verify_opaque(
+        &self,
+        kind: TokenKind,
+        token: &str,
+    ) -> Result<Principal, SignedOutReason> {
+        let Some(backend) = &self.inner.backend else {
+            tracing::warn!("a {kind} token arrived but no secret key is configured to verify it");
+            return Err(SignedOutReason::BackendUnavailable);
+        };
+        let body = match backend.verify_machine_token(kind, token).await {
+            Ok(body) => body,
+            Err(BackendError::TokenRejected) => return Err(SignedOutReason::TokenInvalid),
+            Err(BackendError::Unavailable(error)) => {
+                tracing::warn!(%error, "could not verify a {kind} token");
+                return Err(SignedOutReason::BackendUnavailable);
+            }
+        };
+        let claims = MachineClaims::from_api_response(kind, &body)?;
+        if claims
+            .expiration_ms
+            .is_some_and(|exp| exp <= self.now_ms().saturating_sub(self.inner.clock_skew_ms))
+        {
+            return Err(SignedOutReason::Expired);
+        }
+        Ok(Principal::Machine(Box::new(claims)))
+    }
+
+    async fn verify_jwt(
+        &self,
+        token: &str,
+        accept: TokenKinds,
+    ) -> Result<Principal, SignedOutReason> {
+        let inner = &*self.inner;
+        let jwt = Jwt::parse(token)?;
+
+        // What the header says the token is; an M2M JWT without `cat` is only recognizable by
+        // its `sub`, after the signature check.
+        let mut kind = if jwt.header.is_oauth_access_token() {
+            TokenKind::OAuthToken
+        } else {
+            match jwt.header.category() {
+                Category::SessionLike => TokenKind::SessionToken,
+                Category::M2m => TokenKind::M2mToken,
+                Category::Unrecognized => return Err(SignedOutReason::UnrecognizedCategory),
+            }
+        };
+        let maybe_m2m = kind == TokenKind::SessionToken && accept.contains(TokenKind::M2mToken);
+        if !accept.contains(kind) && !maybe_m2m {
+            return Err(SignedOutReason::TokenKindNotAccepted(kind));
+        }
+
+        let alg = Algorithm::from_jose(&jwt.header.alg)
+            .filter(|alg| inner.algorithms.contains(alg))
+            .ok_or(SignedOutReason::AlgorithmNotAllowed)?;
+        if jwt.header.crit.is_some() {
+            return Err(SignedOutReason::Malformed);
+        }
+        let key = self.key_for(jwt.header.kid.as_deref()).await?;
+        if key.alg.is_some_and(|key_alg| key_alg != alg) {
+            return Err(SignedOutReason::AlgorithmNotAllowed);
+        }
+        let signature = jwt.signature()?;
+        if !key.verify(alg, jwt.signing_input, &signature) {
+            return Err(SignedOutReason::BadSignature);
+        }
+
+        let claims = jwt.claims()?;
+        let sub = match jwt::string_claim(&claims, "sub")? {
+            Some(sub) if !sub.is_empty() => sub.to_owned(),
+            _ => return Err(SignedOutReason::MissingClaim("sub")),
+        };
+        if kind == TokenKind::SessionToken && sub.starts_with("mch_") {
+            kind = TokenKind::M2mToken;
+        }
+        if !accept.contains(kind) {
+            return Err(SignedOutReason::TokenKindNotAccepted(kind));
+        }
+
+        let exp = jwt::numeric_date(&claims, "exp")?.ok_or(SignedOutReason::MissingClaim("exp"))?;
+        let nbf = jwt::numeric_date(&claims, "nbf")?;
+        let iat = jwt::numeric_date(&claims, "iat")?;
+        jwt::check_times(exp, nbf, iat, self.now_ms(), inner.clock_skew_ms)?;
+
+        // Issuer and authorized party describe the browser session; machine JWTs are checked
+        // by signature, time and (OAuth) audience only.
+        if kind == TokenKind::SessionToken {
+            if let Some(expected) = &inner.issuer
+                && jwt::string_claim(&claims, "iss")? != Some(expected.as_str())
+            {
+                return Err(SignedOutReason::WrongIssuer);
+            }
+            if let Some(azp) = jwt::string_claim(&claims, "azp")?
+                && !inner.authorized_parties.is_empty()
+                && !inner.authorized_parties.iter().any(|p| p == azp)
+            {
+                return Err(SignedOutReason::WrongAuthorizedParty);
+            }
+        }
+        if kind != TokenKind::M2mToken
+            && !inner.audiences.is_empty()
+            && !jwt::audience_matches(&claims, &inner.audiences)
+        {
+            return Err(SignedOutReason::WrongAudience);
+        }
+
+        Ok(match kind {
+            TokenKind::SessionToken => Principal::Session(Box::new(SessionClaims::from_verified(
+                claims,
+                sub,
+                Times { exp, nbf, iat },
+            ))),
+            machine => {
+                Principal::Machine(Box::new(MachineClaims::from_jwt(machine, claims, sub, exp)))
+            }
+        })
+    }
+
+    async fn key_for(&self, kid: Option<&str>) -> Result<Arc<VerifyKey>, SignedOutReason> {
+        match &self.inner.keys {
+            KeySource::Pem(key) => Ok(key.clone()),
+            KeySource::Jwks(cache) => {
+                let kid = kid.ok_or(SignedOutReason::UnknownKey)?;
+                let Some(backend) = &self.inner.backend else {
+                    return Err(SignedOutReason::KeysUnavailable);
+                };
+                match cache.get(kid, backend.as_ref()).await {
+                    KeyLookup::Found(key) => Ok(key),
+                    KeyLookup::Unknown => Err(SignedOutReason::UnknownKey),
+                    KeyLookup::Unavailable => Err(SignedOutReason::KeysUnavailable),
+                }
+            }
+        }
+    }
+
+    fn now_ms(&self) -> i64 {
+        let now = match &self.inner.clock {
+            Some(clock) => clock(),
+            None => SystemTime::now(),
+        };
+        match now.duration_since(UNIX_EPOCH) {
+            Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+            Err(before) => -i64::try_from(before.duration().as_millis()).unwrap_or(i64::MAX),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuer_is_derived_from_publishable_key() {
+        // base64("clerk.example.com$") without padding.
+        assert_eq!(
+            issuer_from_publishable_key("pk_test_Y2xlcmsuZXhhbXBsZS5jb20k")
+                .ok()
+                .as_deref(),
+            Some("https://clerk.example.com")
+        );
+        // base64("foo-bar-13.clerk.accounts.dev$") with its padding.
+        assert_eq!(
+            issuer_from_publishable_key("pk_live_Zm9vLWJhci0xMy5jbGVyay5hY2NvdW50cy5kZXYk")
+                .ok()
+                .as_deref(),
+            Some("https://foo-bar-13.clerk.accounts.dev")
+        );
+        for bad in [
+            "sk_test_abc",
+            "pk_test",
+            "pk_test_!!!",
+            "pk_test_Y2xlcmsuZXhhbXBsZS5jb20",
+        ] {
+            assert!(
+                matches!(
+                    issuer_from_publishable_key(bad),
+                    Err(ConfigError::InvalidPublishableKey(_))
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn builder_needs_a_key_source_and_redacts_the_secret() {
+        assert!(matches!(
+            Verifier::builder().build(),
+            Err(ConfigError::NoKeySource)
+        ));
+        let builder = Verifier::builder().secret_key("sk_test_supersecret");
+        assert!(!format!("{builder:?}").contains("supersecret"));
+        let verifier = builder
+            .api_url("http://127.0.0.1:9")
+            .build()
+            .expect("valid settings");
+        assert!(!format!("{verifier:?}").contains("supersecret"));
+    }
+}
