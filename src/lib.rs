@@ -1,1 +1,3 @@
 //! Rust SDK for Clerk's Backend API.
+
+pub mod webhooks;
