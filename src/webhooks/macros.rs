@@ -229,6 +229,19 @@ macro_rules! webhook_events {
                 })
             }
 
+            /// The event's `type`, such as `user.created`.
+            pub fn event_type(&self) -> &str {
+                &self.envelope().type_
+            }
+
+            /// The `type` this variant stands for; `None` for [`Event::Other`].
+            pub fn known_type(&self) -> ::std::option::Option<&'static str> {
+                match self {
+                    $( Self::$variant(_) => Some($name), )*
+                    Self::Other(_) => None,
+                }
+            }
+
             /// The fields around `data`: type, timestamp, instance, request attributes.
             pub fn envelope(&self) -> &$crate::webhooks::types::WebhookEventPayload {
                 match self {
