@@ -487,7 +487,7 @@ fn malformed_signatures_are_rejected() {
         "v1,not*base64".to_string(),
         "v1,AAAA".to_string(),
         format!("v1,{valid}{valid}"),
-        format!("{valid}"),
+        valid.to_string(),
         format!("v2,{valid}"),
         "   ".to_string(),
     ] {

@@ -2,6 +2,8 @@
 
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use hmac::{Hmac, KeyInit as _};
+use sha2::Sha256;
 use std::fmt;
 use std::str::FromStr;
 
@@ -26,7 +28,8 @@ pub(crate) const BASE64: GeneralPurpose = GeneralPurpose::new(
 /// `Debug` never shows the key.
 #[derive(Clone)]
 pub struct SigningSecret {
-    pub(crate) key: ring::hmac::Key,
+    /// HMAC-SHA256 already keyed; each signature starts from a copy.
+    pub(crate) mac: Hmac<Sha256>,
 }
 
 impl SigningSecret {
@@ -43,17 +46,17 @@ impl SigningSecret {
         let key = BASE64
             .decode(encoded)
             .map_err(|_| SecretError::InvalidBase64)?;
-        if key.is_empty() {
-            return Err(SecretError::Empty);
-        }
-        Ok(Self::from_bytes(&key))
+        Self::from_bytes(&key)
     }
 
     /// Uses raw key bytes (the base64-decoded part of a `whsec_` secret).
-    pub fn from_bytes(key: &[u8]) -> Self {
-        Self {
-            key: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key),
+    pub fn from_bytes(key: &[u8]) -> Result<Self, SecretError> {
+        if key.is_empty() {
+            return Err(SecretError::Empty);
         }
+        // HMAC takes keys of any length, so this only fails on an empty key, excluded above.
+        let mac = Hmac::<Sha256>::new_from_slice(key).map_err(|_| SecretError::Empty)?;
+        Ok(Self { mac })
     }
 
     /// Reads the secret from `CLERK_WEBHOOK_SIGNING_SECRET`.

@@ -3,7 +3,8 @@
 use super::Event;
 use super::secret::{BASE64, SecretError, SigningSecret};
 use base64::Engine as _;
-use http::{HeaderMap, Request, StatusCode};
+use hmac::Mac as _;
+use http::{HeaderMap, HeaderName, Request, StatusCode};
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -13,26 +14,35 @@ use subtle::ConstantTimeEq as _;
 /// default: five minutes, as in the Svix and Standard Webhooks libraries.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(5 * 60);
 
-/// The three headers of a delivery under one naming scheme.
+/// The three headers of a delivery under one naming scheme. Parsed once: looking a
+/// header up by `&str` would parse the name on every call.
 struct HeaderNames {
-    id: &'static str,
-    timestamp: &'static str,
-    signature: &'static str,
+    id: HeaderName,
+    timestamp: HeaderName,
+    signature: HeaderName,
 }
 
 /// Names Svix, which delivers Clerk's webhooks, uses.
-const SVIX: HeaderNames = HeaderNames {
-    id: "svix-id",
-    timestamp: "svix-timestamp",
-    signature: "svix-signature",
+static SVIX: HeaderNames = HeaderNames {
+    id: HeaderName::from_static("svix-id"),
+    timestamp: HeaderName::from_static("svix-timestamp"),
+    signature: HeaderName::from_static("svix-signature"),
 };
 
 /// Names from the Standard Webhooks specification; same content.
-const STANDARD: HeaderNames = HeaderNames {
-    id: "webhook-id",
-    timestamp: "webhook-timestamp",
-    signature: "webhook-signature",
+static STANDARD: HeaderNames = HeaderNames {
+    id: HeaderName::from_static("webhook-id"),
+    timestamp: HeaderName::from_static("webhook-timestamp"),
+    signature: HeaderName::from_static("webhook-signature"),
 };
+
+impl HeaderNames {
+    fn any_in(&'static self, headers: &HeaderMap) -> bool {
+        [&self.id, &self.timestamp, &self.signature]
+            .into_iter()
+            .any(|name| headers.contains_key(name))
+    }
+}
 
 /// Length of an HMAC-SHA256 tag.
 const TAG_LEN: usize = 32;
@@ -103,27 +113,25 @@ impl Verifier {
 
     /// Checks a delivery's headers against its raw body, exactly as received.
     pub fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), VerifyError> {
-        let svix = [SVIX.id, SVIX.timestamp, SVIX.signature]
-            .iter()
-            .any(|name| headers.contains_key(*name));
-        let standard = [STANDARD.id, STANDARD.timestamp, STANDARD.signature]
-            .iter()
-            .any(|name| headers.contains_key(*name));
-        let names = if standard && !svix { &STANDARD } else { &SVIX };
+        let names = if !SVIX.any_in(headers) && STANDARD.any_in(headers) {
+            &STANDARD
+        } else {
+            &SVIX
+        };
 
-        let id = header(headers, names.id)?;
-        let timestamp = header(headers, names.timestamp)?;
-        let signatures = header(headers, names.signature)?;
+        let id = header(headers, &names.id)?;
+        let timestamp = header(headers, &names.timestamp)?;
+        let signatures = header(headers, &names.signature)?;
 
         let seconds = std::str::from_utf8(timestamp)
             .ok()
             .and_then(|t| t.parse::<i64>().ok())
-            .ok_or(VerifyError::InvalidTimestamp(names.timestamp))?;
+            .ok_or(VerifyError::InvalidTimestamp(names.timestamp.as_str()))?;
         self.check_time(seconds)?;
 
         // Signed as received: the timestamp's own bytes, not a reformatted number.
         let expected = self.secret.tag(id, timestamp, body);
-        check_signatures(expected.as_ref(), signatures, names.signature)
+        check_signatures(&expected, signatures, names.signature.as_str())
     }
 
     /// Checks a delivery, then decodes its body as an [`Event`].
@@ -191,29 +199,29 @@ impl fmt::Debug for Verifier {
 
 impl SigningSecret {
     /// The HMAC-SHA256 of `<id>.<timestamp>.<body>`.
-    fn tag(&self, id: &[u8], timestamp: &[u8], body: &[u8]) -> ring::hmac::Tag {
-        let mut context = ring::hmac::Context::with_key(&self.key);
-        context.update(id);
-        context.update(b".");
-        context.update(timestamp);
-        context.update(b".");
-        context.update(body);
-        context.sign()
+    fn tag(&self, id: &[u8], timestamp: &[u8], body: &[u8]) -> [u8; TAG_LEN] {
+        let mut mac = self.mac.clone();
+        mac.update(id);
+        mac.update(b".");
+        mac.update(timestamp);
+        mac.update(b".");
+        mac.update(body);
+        mac.finalize().into_bytes().into()
     }
 
     /// Signs a delivery the way Clerk does, returning the signature header value
     /// (`v1,<base64>`). Meant for tests of webhook handlers.
     pub fn sign(&self, id: &str, timestamp: i64, body: &[u8]) -> String {
         let tag = self.tag(id.as_bytes(), timestamp.to_string().as_bytes(), body);
-        format!("v1,{}", BASE64.encode(tag.as_ref()))
+        format!("v1,{}", BASE64.encode(tag))
     }
 }
 
 /// A header's bytes; absent and empty are the same to us.
-fn header<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<&'a [u8], VerifyError> {
+fn header<'a>(headers: &'a HeaderMap, name: &'static HeaderName) -> Result<&'a [u8], VerifyError> {
     match headers.get(name).map(|v| v.as_bytes()) {
         Some(value) if !value.is_empty() => Ok(value),
-        _ => Err(VerifyError::MissingHeader(name)),
+        _ => Err(VerifyError::MissingHeader(name.as_str())),
     }
 }
 
