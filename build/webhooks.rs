@@ -7,8 +7,9 @@
 //! 3. Hand the result to typify for the structs. String enums, tagged unions and the event
 //!    enum are not left to typify: they become invocations of the macros in
 //!    `src/webhooks/macros.rs`, which give them an `Unknown` fallback.
-//! 4. Write `webhooks_types.rs`, `webhooks_events.rs` and `webhooks-steps.txt` (what each
-//!    step changed) to `OUT_DIR`.
+//! 4. Write `webhooks_types.rs` and `webhooks_events.rs` to `OUT_DIR`, next to
+//!    `webhooks-steps.txt` (what each step changed) and `webhooks-schemas.json` (what typify
+//!    was given), which are there to be read when a step needs revisiting.
 //!
 //! The generated files are never edited; anything to adapt is a step here.
 
@@ -177,8 +178,10 @@ impl EventDef {
             .ok_or_else(|| at("body is not `allOf`"))?;
         let envelope = format!("{OPENAPI_REF}{ENVELOPE}");
         let mut data = None;
+        let mut has_envelope = false;
         for part in parts {
             if part.get("$ref").and_then(Value::as_str) == Some(envelope.as_str()) {
+                has_envelope = true;
                 continue;
             }
             match part.pointer("/properties/data") {
@@ -189,6 +192,9 @@ impl EventDef {
             }
         }
         let data = data.ok_or_else(|| at("no `data` schema"))?;
+        if !has_envelope {
+            return Err(at("body does not include the envelope"));
+        }
         Ok(EventDef {
             name: name.to_string(),
             description,
