@@ -3,7 +3,8 @@
 //! Steps: bundle the split spec (`build/bundle.rs`), apply the named
 //! adaptation rules (`build/rules.rs`), run progenitor, put the open enums the
 //! rules emit into the generated `types` module, and write the result plus a
-//! report of the rules to `OUT_DIR`.
+//! report of the rules to `OUT_DIR`. Webhook event types are generated from
+//! `openapi/webhooks/` by `build/webhooks.rs`.
 
 #[path = "build/bundle.rs"]
 mod bundle;
@@ -11,6 +12,8 @@ mod bundle;
 mod rules;
 #[path = "build/surface.rs"]
 mod surface;
+#[path = "build/webhooks.rs"]
+mod webhooks;
 
 use quote::{format_ident, quote};
 use std::path::PathBuf;
@@ -23,6 +26,7 @@ fn main() {
         eprintln!("error: {e}");
         std::process::exit(1);
     }
+    webhooks::generate();
 }
 
 fn run() -> Result<(), String> {

@@ -15,6 +15,7 @@ pub mod retry;
 mod tls;
 mod transport;
 pub mod uploads;
+pub mod webhooks;
 
 /// The generated client: every operation of the Backend API, its request
 /// builders and its types.

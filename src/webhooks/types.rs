@@ -1,0 +1,9 @@
+//! The data carried by webhook events, generated at build time from `openapi/webhooks/`.
+//!
+//! Every struct keeps fields it does not know in `extra`, and every string enum keeps
+//! values it does not know in its `Unknown` variant, so events from a newer Clerk still
+//! decode and encode back without loss.
+
+use crate::webhooks::macros::{open_enum, tagged_union};
+
+include!(concat!(env!("OUT_DIR"), "/webhooks_types.rs"));
