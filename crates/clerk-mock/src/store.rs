@@ -1,0 +1,207 @@
+//! The server's in-memory state.
+//!
+//! Resources are kept as the JSON objects the API returns (so answers are copies of stored
+//! values), in tables that remember insertion order for stable listing.
+
+use serde_json::Value;
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+/// Rows keyed by id, each with an insertion sequence number.
+#[derive(Debug)]
+pub(crate) struct Table<T> {
+    rows: HashMap<String, (u64, T)>,
+    next: u64,
+}
+
+impl<T> Default for Table<T> {
+    fn default() -> Self {
+        Table { rows: HashMap::new(), next: 0 }
+    }
+}
+
+impl<T> Table<T> {
+    pub fn insert(&mut self, id: String, value: T) {
+        self.next += 1;
+        self.rows.insert(id, (self.next, value));
+    }
+
+    pub fn get(&self, id: &str) -> Option<&T> {
+        self.rows.get(id).map(|(_, v)| v)
+    }
+
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut T> {
+        self.rows.get_mut(id).map(|(_, v)| v)
+    }
+
+    pub fn remove(&mut self, id: &str) -> Option<T> {
+        self.rows.remove(id).map(|(_, v)| v)
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.rows.contains_key(id)
+    }
+
+    /// Rows in insertion order.
+    pub fn ordered(&self) -> Vec<&T> {
+        let mut rows: Vec<&(u64, T)> = self.rows.values().collect();
+        rows.sort_by_key(|(seq, _)| *seq);
+        rows.into_iter().map(|(_, v)| v).collect()
+    }
+
+    /// Rows in any order, for lookups.
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.rows.values().map(|(_, v)| v)
+    }
+
+    /// Ids of rows in any order.
+    pub fn ids(&self) -> Vec<String> {
+        self.rows.keys().cloned().collect()
+    }
+
+    /// Mutable rows in any order.
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.rows.values_mut().map(|(_, v)| v)
+    }
+}
+
+/// An actor token with what the token itself does not show.
+#[derive(Debug)]
+pub(crate) struct ActorTokenRow {
+    pub json: Value,
+    pub session_max_duration_secs: i64,
+    pub expires_at_ms: i64,
+}
+
+/// The token a ticket belongs to.
+#[derive(Debug, Clone)]
+pub(crate) enum TicketRef {
+    Actor(String),
+    SignIn(String),
+}
+
+/// Everything a server remembers.
+#[derive(Debug, Default)]
+pub(crate) struct Store {
+    /// `User` objects, with their email addresses and phone numbers embedded.
+    pub users: Table<Value>,
+    /// Owner (user id) of each email address and phone number id.
+    pub identification_owner: HashMap<String, String>,
+    /// Passwords set through the API, for `verify_password`.
+    pub passwords: HashMap<String, String>,
+    /// `Session` objects.
+    pub sessions: Table<Value>,
+    pub actor_tokens: Table<ActorTokenRow>,
+    /// What each ticket (the `token` of an actor or sign-in token) stands for.
+    pub tickets: HashMap<String, TicketRef>,
+    /// `Organization` objects (counts are filled in when answering).
+    pub organizations: Table<Value>,
+    /// Memberships as stored: `{id, organization_id, user_id, role, public_metadata, private_metadata, created_at, updated_at}`.
+    pub memberships: Table<Value>,
+    /// `OrganizationInvitation` objects.
+    pub organization_invitations: Table<Value>,
+    /// `Invitation` objects.
+    pub invitations: Table<Value>,
+    pub allowlist: Table<Value>,
+    pub blocklist: Table<Value>,
+    /// `SignInToken` objects.
+    pub sign_in_tokens: Table<Value>,
+}
+
+/// A parsed `order_by` value: field and direction.
+#[derive(Debug, Clone)]
+pub(crate) struct OrderBy {
+    pub field: String,
+    pub descending: bool,
+}
+
+impl OrderBy {
+    /// Parses `-field`, `+field` or `field` (ascending).
+    pub fn parse(raw: &str) -> OrderBy {
+        match raw.as_bytes().first() {
+            Some(b'-') => OrderBy { field: raw[1..].to_string(), descending: true },
+            Some(b'+') => OrderBy { field: raw[1..].to_string(), descending: false },
+            _ => OrderBy { field: raw.to_string(), descending: false },
+        }
+    }
+}
+
+/// Orders JSON values of the same field: nulls first, then numbers, then strings.
+pub(crate) fn compare_values(a: &Value, b: &Value) -> Ordering {
+    match (a, b) {
+        (Value::Null, Value::Null) => Ordering::Equal,
+        (Value::Null, _) => Ordering::Less,
+        (_, Value::Null) => Ordering::Greater,
+        (Value::Number(x), Value::Number(y)) => {
+            x.as_f64().unwrap_or(0.0).partial_cmp(&y.as_f64().unwrap_or(0.0)).unwrap_or(Ordering::Equal)
+        }
+        (Value::String(x), Value::String(y)) => x.to_lowercase().cmp(&y.to_lowercase()),
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        _ => Ordering::Equal,
+    }
+}
+
+/// Sorts `rows` (already in insertion order) by a key; equal keys keep insertion order, reversed
+/// when descending, so that newest-first listings stay newest-first.
+pub(crate) fn sort_rows<T>(rows: &mut [T], order: &OrderBy, key: impl Fn(&T) -> Value) {
+    if order.descending {
+        rows.reverse();
+        rows.sort_by(|a, b| compare_values(&key(b), &key(a)));
+    } else {
+        rows.sort_by(|a, b| compare_values(&key(a), &key(b)));
+    }
+}
+
+/// Merges `patch` into `target` the way Clerk merges metadata: objects merge key by key,
+/// `null` removes a key, anything else replaces.
+pub(crate) fn deep_merge(target: &mut Value, patch: &Value) {
+    match (target.as_object_mut(), patch.as_object()) {
+        (Some(target), Some(patch)) => {
+            for (key, value) in patch {
+                if value.is_null() {
+                    target.remove(key);
+                } else if value.is_object() && target.get(key).is_some_and(Value::is_object) {
+                    if let Some(slot) = target.get_mut(key) {
+                        deep_merge(slot, value);
+                    }
+                } else {
+                    target.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        _ => *target = patch.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn deep_merge_merges_nested_and_deletes_null() {
+        let mut target = json!({ "a": 1, "nested": { "x": 1, "y": 2 }, "gone": true });
+        deep_merge(&mut target, &json!({ "b": 2, "nested": { "y": null, "z": 3 }, "gone": null }));
+        assert_eq!(target, json!({ "a": 1, "b": 2, "nested": { "x": 1, "z": 3 } }));
+    }
+
+    #[test]
+    fn sorting_is_stable_in_both_directions() {
+        let mut rows = vec![(1, 10), (2, 10), (3, 5)];
+        sort_rows(&mut rows, &OrderBy::parse("-created_at"), |r| json!(r.1));
+        assert_eq!(rows, vec![(2, 10), (1, 10), (3, 5)]);
+        let mut rows = vec![(1, 10), (2, 10), (3, 5)];
+        sort_rows(&mut rows, &OrderBy::parse("+created_at"), |r| json!(r.1));
+        assert_eq!(rows, vec![(3, 5), (1, 10), (2, 10)]);
+    }
+
+    #[test]
+    fn table_keeps_insertion_order() {
+        let mut t = Table::default();
+        t.insert("b".into(), 1);
+        t.insert("a".into(), 2);
+        assert_eq!(t.ordered(), vec![&1, &2]);
+        assert_eq!(t.remove("b"), Some(1));
+        assert_eq!(t.ordered(), vec![&2]);
+    }
+}
