@@ -5,7 +5,7 @@
 //! The server fills in fresh ids and timestamps when it answers (see `src/synth.rs`); ids are
 //! written here as `<prefix>_mock` so it can find them.
 
-use crate::spec::{deref, lookup};
+use super::spec::{deref, lookup};
 use serde_json::{Map, Value, json};
 
 /// The id prefix Clerk uses for an object kind (the value of its `object` field).
@@ -48,13 +48,102 @@ pub fn id_prefix(object: &str) -> String {
     if known.is_empty() { object.replace('_', "") } else { known.to_string() }
 }
 
-/// Example values for the few string patterns the description uses.
-fn string_for_pattern(pattern: &str) -> Option<&'static str> {
-    match pattern {
-        p if p.starts_with("^oauth_") => Some("oauth_google"),
-        p if p.starts_with("^from_oauth_") => Some("from_oauth_google"),
-        _ => None,
+/// A string matching `pattern`, for the simple anchored patterns the description uses
+/// (literals, groups with alternatives, character classes, `\\w`/`\\S`/`\\d`, quantifiers).
+/// Repeated classes become runs of `0`, which the server turns into fresh hex digits.
+pub fn from_pattern(pattern: &str) -> Option<String> {
+    let body = pattern.strip_prefix('^')?.strip_suffix('$')?;
+    let chars: Vec<char> = body.chars().collect();
+    generate(&chars)
+}
+
+fn generate(chars: &[char]) -> Option<String> {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        // One atom, then its quantifier.
+        let (atom, next): (String, usize) = match chars[i] {
+            '(' => {
+                let mut depth = 0;
+                let mut end = i;
+                for (j, c) in chars.iter().enumerate().skip(i) {
+                    match c {
+                        '(' => depth += 1,
+                        ')' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                end = j;
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                if end == i {
+                    return None;
+                }
+                let mut inner = &chars[i + 1..end];
+                if inner.starts_with(&['?', ':']) {
+                    inner = &inner[2..];
+                }
+                // The first top-level alternative.
+                let mut depth = 0;
+                let cut = inner
+                    .iter()
+                    .position(|c| {
+                        match c {
+                            '(' => depth += 1,
+                            ')' => depth -= 1,
+                            _ => {}
+                        }
+                        *c == '|' && depth == 0
+                    })
+                    .unwrap_or(inner.len());
+                (generate(&inner[..cut])?, end + 1)
+            }
+            '[' => {
+                let end = chars.iter().skip(i + 1).position(|c| *c == ']')? + i + 1;
+                let class = &chars[i + 1..end];
+                let c = match class.first() {
+                    Some('^') | None => 'x',
+                    Some(first) => *first,
+                };
+                (c.to_string(), end + 1)
+            }
+            '\\' => {
+                let c = match chars.get(i + 1)? {
+                    'w' | 'd' => '0',
+                    'S' => 'x',
+                    other => *other,
+                };
+                (c.to_string(), i + 2)
+            }
+            '.' => ("x".to_string(), i + 1),
+            c => (c.to_string(), i + 1),
+        };
+        i = next;
+        let times = match chars.get(i) {
+            Some('?') | Some('*') => {
+                i += 1;
+                0
+            }
+            Some('+') => {
+                i += 1;
+                1
+            }
+            Some('{') => {
+                let end = chars.iter().skip(i).position(|c| *c == '}')? + i;
+                let spec: String = chars[i + 1..end].iter().collect();
+                i = end + 1;
+                spec.split(',').next()?.trim().parse().ok()?
+            }
+            _ => 1,
+        };
+        for _ in 0..times {
+            out.push_str(&atom);
+        }
     }
+    Some(out)
 }
 
 /// Collects the properties and required names of a schema, following `allOf` and `$ref`.
@@ -81,6 +170,12 @@ fn flatten<'a>(
     if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
         for part in all {
             flatten(doc, part, props, required, depth + 1);
+        }
+    }
+    // An object that must also satisfy one of several alternatives: take the first one.
+    for key in ["oneOf", "anyOf"] {
+        if let Some(first) = schema.get(key).and_then(Value::as_array).and_then(|a| a.first()) {
+            flatten(doc, first, props, required, depth + 1);
         }
     }
 }
@@ -113,6 +208,9 @@ pub fn example(doc: &Value, schema: &Value, name: &str, stack: &mut Vec<String>)
             return first.clone();
         }
     }
+    if is_object_schema(doc, schema) {
+        return object_example(doc, schema, stack);
+    }
     for key in ["oneOf", "anyOf"] {
         if let Some(first) = schema.get(key).and_then(Value::as_array).and_then(|a| a.first()) {
             if schema.get("nullable") == Some(&Value::Bool(true)) {
@@ -120,9 +218,6 @@ pub fn example(doc: &Value, schema: &Value, name: &str, stack: &mut Vec<String>)
             }
             return example(doc, first, name, stack);
         }
-    }
-    if is_object_schema(doc, schema) {
-        return object_example(doc, schema, stack);
     }
     match schema.get("type").and_then(Value::as_str) {
         Some("string") => Value::String(string_example(schema, name)),
@@ -151,8 +246,8 @@ fn string_example(schema: &Value, name: &str) -> String {
         "date" => "2025-01-01".to_string(),
         "email" => "user@example.com".to_string(),
         "uri" | "url" => "https://example.com".to_string(),
-        _ => match schema.get("pattern").and_then(Value::as_str).and_then(string_for_pattern) {
-            Some(s) => s.to_string(),
+        _ => match schema.get("pattern").and_then(Value::as_str).and_then(from_pattern) {
+            Some(s) => s,
             None if name.ends_with("_url") || name == "url" => "https://example.com".to_string(),
             None => String::new(),
         },
@@ -179,6 +274,12 @@ fn object_example(doc: &Value, schema: &Value, stack: &mut Vec<String>) -> Value
         .map(str::to_string);
 
     let mut out = Map::new();
+    // Required names the schema gives no property for: present, with no particular value.
+    for name in &required {
+        if !props.iter().any(|(n, _)| n.as_str() == *name) {
+            out.insert(name.to_string(), Value::Null);
+        }
+    }
     for (prop, sub) in &props {
         let name = prop.as_str();
         // Required fields, plus the `object` discriminator and the id, which make the example
@@ -192,7 +293,10 @@ fn object_example(doc: &Value, schema: &Value, stack: &mut Vec<String>) -> Value
             || sub_schema.get("nullable") == Some(&Value::Bool(true));
         let value = if nullable {
             Value::Null
-        } else if name == "id" && sub_schema.get("type").and_then(Value::as_str) == Some("string") {
+        } else if name == "id"
+            && sub_schema.get("type").and_then(Value::as_str) == Some("string")
+            && sub_schema.get("pattern").is_none()
+        {
             match &kind {
                 Some(kind) => Value::String(format!("{}_mock", id_prefix(kind))),
                 None => Value::String("mock_mock".to_string()),

@@ -39,6 +39,24 @@ impl IdGen {
     }
 }
 
+impl IdGen {
+    /// `len` fresh lower-case hex digits.
+    pub fn hex(&self, len: usize) -> String {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let mut state = self.seed ^ n.wrapping_mul(0xD6E8_FEB8_6659_FD93);
+        let mut out = String::with_capacity(len);
+        while out.len() < len {
+            state = splitmix(state);
+            for nibble in 0..16 {
+                if out.len() < len {
+                    out.push(b"0123456789abcdef"[((state >> (nibble * 4)) & 0xf) as usize] as char);
+                }
+            }
+        }
+        out
+    }
+}
+
 fn splitmix(x: u64) -> u64 {
     let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

@@ -160,8 +160,7 @@ pub(crate) fn create_phone(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiErr
     add(ctx, req, PHONE, item)
 }
 
-/// `GET` of an email address or phone number (also answers the verification steps, which
-/// need no delivery in a mock).
+/// `GET` of an email address or phone number.
 pub(crate) fn get(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let (kind, id, owner) = locate(ctx, req)?;
     let user = find(ctx.store, &owner)?;
