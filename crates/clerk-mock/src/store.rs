@@ -5,63 +5,68 @@
 
 use serde_json::Value;
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-/// Rows keyed by id, each with an insertion sequence number.
+/// Rows keyed by id, kept in insertion order for listing.
 #[derive(Debug)]
 pub(crate) struct Table<T> {
-    rows: HashMap<String, (u64, T)>,
+    /// Insertion sequence number of each id.
+    index: HashMap<String, u64>,
+    /// Rows by sequence number, so that iterating gives insertion order without sorting.
+    rows: BTreeMap<u64, T>,
     next: u64,
 }
 
 impl<T> Default for Table<T> {
     fn default() -> Self {
-        Table { rows: HashMap::new(), next: 0 }
+        Table { index: HashMap::new(), rows: BTreeMap::new(), next: 0 }
     }
 }
 
 impl<T> Table<T> {
     pub fn insert(&mut self, id: String, value: T) {
+        if let Some(old) = self.index.remove(&id) {
+            self.rows.remove(&old);
+        }
         self.next += 1;
-        self.rows.insert(id, (self.next, value));
+        self.index.insert(id, self.next);
+        self.rows.insert(self.next, value);
     }
 
     pub fn get(&self, id: &str) -> Option<&T> {
-        self.rows.get(id).map(|(_, v)| v)
+        self.index.get(id).and_then(|seq| self.rows.get(seq))
     }
 
     pub fn get_mut(&mut self, id: &str) -> Option<&mut T> {
-        self.rows.get_mut(id).map(|(_, v)| v)
+        self.index.get(id).and_then(|seq| self.rows.get_mut(seq))
     }
 
     pub fn remove(&mut self, id: &str) -> Option<T> {
-        self.rows.remove(id).map(|(_, v)| v)
+        self.index.remove(id).and_then(|seq| self.rows.remove(&seq))
     }
 
     pub fn contains(&self, id: &str) -> bool {
-        self.rows.contains_key(id)
+        self.index.contains_key(id)
     }
 
     /// Rows in insertion order.
     pub fn ordered(&self) -> Vec<&T> {
-        let mut rows: Vec<&(u64, T)> = self.rows.values().collect();
-        rows.sort_by_key(|(seq, _)| *seq);
-        rows.into_iter().map(|(_, v)| v).collect()
+        self.rows.values().collect()
     }
 
-    /// Rows in any order, for lookups.
+    /// Rows in insertion order, as an iterator.
     pub fn values(&self) -> impl Iterator<Item = &T> {
-        self.rows.values().map(|(_, v)| v)
+        self.rows.values()
     }
 
-    /// Ids of rows in any order.
+    /// Ids of all rows.
     pub fn ids(&self) -> Vec<String> {
-        self.rows.keys().cloned().collect()
+        self.index.keys().cloned().collect()
     }
 
-    /// Mutable rows in any order.
+    /// Mutable rows in insertion order.
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut T> {
-        self.rows.values_mut().map(|(_, v)| v)
+        self.rows.values_mut()
     }
 }
 
@@ -71,6 +76,46 @@ pub(crate) struct ActorTokenRow {
     pub json: Value,
     pub session_max_duration_secs: i64,
     pub expires_at_ms: i64,
+}
+
+/// Email addresses and phone numbers: the user owning each id, and which values are taken
+/// (so that uniqueness checks do not scan every user).
+#[derive(Debug, Default)]
+pub(crate) struct Identifications {
+    /// Identification id -> (owner's user id, lower-cased value).
+    by_id: HashMap<String, (String, String)>,
+    /// Lower-cased value -> owner's user id.
+    by_value: HashMap<String, String>,
+}
+
+impl Identifications {
+    pub fn add(&mut self, id: &str, value: &str, user_id: &str) {
+        let value = value.to_lowercase();
+        self.by_value.insert(value.clone(), user_id.to_string());
+        self.by_id.insert(id.to_string(), (user_id.to_string(), value));
+    }
+
+    pub fn remove(&mut self, id: &str) {
+        if let Some((_, value)) = self.by_id.remove(id) {
+            self.by_value.remove(&value);
+        }
+    }
+
+    /// Forgets every identification of a user.
+    pub fn remove_user(&mut self, user_id: &str) {
+        self.by_id.retain(|_, (owner, _)| owner != user_id);
+        self.by_value.retain(|_, owner| owner != user_id);
+    }
+
+    /// The user owning an identification id.
+    pub fn owner(&self, id: &str) -> Option<&str> {
+        self.by_id.get(id).map(|(owner, _)| owner.as_str())
+    }
+
+    /// The user owning an email address or phone number (case-insensitive).
+    pub fn owner_of_value(&self, value: &str) -> Option<&str> {
+        self.by_value.get(&value.to_lowercase()).map(String::as_str)
+    }
 }
 
 /// The token a ticket belongs to.
@@ -85,8 +130,8 @@ pub(crate) enum TicketRef {
 pub(crate) struct Store {
     /// `User` objects, with their email addresses and phone numbers embedded.
     pub users: Table<Value>,
-    /// Owner (user id) of each email address and phone number id.
-    pub identification_owner: HashMap<String, String>,
+    /// Owners of email addresses and phone numbers.
+    pub identifications: Identifications,
     /// Passwords set through the API, for `verify_password`.
     pub passwords: HashMap<String, String>,
     /// `Session` objects.
@@ -135,21 +180,26 @@ pub(crate) fn compare_values(a: &Value, b: &Value) -> Ordering {
         (Value::Number(x), Value::Number(y)) => {
             x.as_f64().unwrap_or(0.0).partial_cmp(&y.as_f64().unwrap_or(0.0)).unwrap_or(Ordering::Equal)
         }
-        (Value::String(x), Value::String(y)) => x.to_lowercase().cmp(&y.to_lowercase()),
+        (Value::String(x), Value::String(y)) => {
+            x.chars().flat_map(char::to_lowercase).cmp(y.chars().flat_map(char::to_lowercase))
+        }
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
         _ => Ordering::Equal,
     }
 }
 
 /// Sorts `rows` (already in insertion order) by a key; equal keys keep insertion order, reversed
-/// when descending, so that newest-first listings stay newest-first.
-pub(crate) fn sort_rows<T>(rows: &mut [T], order: &OrderBy, key: impl Fn(&T) -> Value) {
+/// when descending, so that newest-first listings stay newest-first. Keys are computed once per
+/// row, not once per comparison.
+pub(crate) fn sort_rows<T>(rows: &mut Vec<T>, order: &OrderBy, key: impl Fn(&T) -> Value) {
+    let mut keyed: Vec<(Value, T)> = rows.drain(..).map(|row| (key(&row), row)).collect();
     if order.descending {
-        rows.reverse();
-        rows.sort_by(|a, b| compare_values(&key(b), &key(a)));
+        keyed.reverse();
+        keyed.sort_by(|a, b| compare_values(&b.0, &a.0));
     } else {
-        rows.sort_by(|a, b| compare_values(&key(a), &key(b)));
+        keyed.sort_by(|a, b| compare_values(&a.0, &b.0));
     }
+    rows.extend(keyed.into_iter().map(|(_, row)| row));
 }
 
 /// Merges `patch` into `target` the way Clerk merges metadata: objects merge key by key,

@@ -57,6 +57,7 @@ pub(crate) fn phone_json(id: &str, number: &str, verified: bool, at: i64) -> Val
 #[derive(Clone, Copy)]
 struct Kind {
     list: &'static str,
+    value: &'static str,
     primary: &'static str,
     object: &'static str,
     path_param: &'static str,
@@ -64,12 +65,14 @@ struct Kind {
 
 const EMAIL: Kind = Kind {
     list: "email_addresses",
+    value: "email_address",
     primary: "primary_email_address_id",
     object: "email_address",
     path_param: "email_address_id",
 };
 const PHONE: Kind = Kind {
     list: "phone_numbers",
+    value: "phone_number",
     primary: "primary_phone_number_id",
     object: "phone_number",
     path_param: "phone_number_id",
@@ -84,13 +87,13 @@ fn locate(ctx: &Ctx<'_>, req: &Req) -> Result<(Kind, String, String), ApiError> 
     };
     let owner = ctx
         .store
-        .identification_owner
-        .get(id)
+        .identifications
+        .owner(id)
         .filter(|owner| {
             // The id must also be of the kind the path expects.
             ctx.store.users.get(owner).is_some_and(|u| position(u, kind, id).is_some())
         })
-        .cloned()
+        .map(str::to_string)
         .ok_or_else(|| ApiError::not_found(kind.object.replace('_', " ").as_str(), id))?;
     Ok((kind, id.to_string(), owner))
 }
@@ -132,7 +135,7 @@ fn add(ctx: &mut Ctx<'_>, req: &Req, kind: Kind, item: Value) -> Result<Reply, A
     }
     user["updated_at"] = Value::from(now());
     let snapshot = user.clone();
-    ctx.store.identification_owner.insert(id, owner);
+    ctx.store.identifications.add(&id, item[kind.value].as_str().unwrap_or_default(), &owner);
     ctx.emit("user.updated", |_| snapshot);
     Ok(Reply::ok(item))
 }
@@ -197,7 +200,7 @@ pub(crate) fn delete(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     }
     user["updated_at"] = Value::from(now());
     let snapshot = user.clone();
-    ctx.store.identification_owner.remove(&id);
+    ctx.store.identifications.remove(&id);
     ctx.emit("user.updated", |_| snapshot);
     Ok(Reply::ok(deleted(kind.object, &id)))
 }
@@ -219,9 +222,9 @@ fn replace(ctx: &mut Ctx<'_>, req: &Req, kind: Kind, mut item: Value) -> Result<
     user["updated_at"] = Value::from(now());
     let snapshot = user.clone();
     for id in old {
-        ctx.store.identification_owner.remove(&id);
+        ctx.store.identifications.remove(&id);
     }
-    ctx.store.identification_owner.insert(new_id, owner);
+    ctx.store.identifications.add(&new_id, item[kind.value].as_str().unwrap_or_default(), &owner);
     ctx.emit("user.updated", |_| snapshot);
     Ok(Reply::ok(item))
 }

@@ -2,7 +2,7 @@
 //! Clerk's filters and ordering; updates, metadata merging, bans, locks and deletion.
 
 use super::identifiers::{email_json, phone_json};
-use super::{Ctx, Reply, deleted, metadata, now, order_by, page_array, time_field};
+use super::{Ctx, Reply, deleted, metadata, now, order_by, time_field};
 use crate::error::ApiError;
 use crate::request::Req;
 use crate::store::{Store, deep_merge, sort_rows};
@@ -60,21 +60,12 @@ fn identifier_values<'v>(user: &'v Value, list: &str, field: &str) -> Vec<&'v st
 
 /// The user owning an email address (case-insensitive).
 pub(crate) fn user_with_email(store: &Store, email: &str) -> Option<String> {
-    store.users.values().find_map(|u| {
-        identifier_values(u, "email_addresses", "email_address")
-            .iter()
-            .any(|e| e.eq_ignore_ascii_case(email))
-            .then(|| u["id"].as_str().unwrap_or_default().to_string())
-    })
+    store.identifications.owner_of_value(email).map(str::to_string)
 }
 
 /// The user owning a phone number.
 pub(crate) fn user_with_phone(store: &Store, phone: &str) -> Option<String> {
-    store.users.values().find_map(|u| {
-        identifier_values(u, "phone_numbers", "phone_number")
-            .contains(&phone)
-            .then(|| u["id"].as_str().unwrap_or_default().to_string())
-    })
+    store.identifications.owner_of_value(phone).map(str::to_string)
 }
 
 fn user_with_username(store: &Store, username: &str) -> Option<String> {
@@ -226,10 +217,10 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
         "legal_accepted_at": legal_accepted_at,
         "bypass_client_trust": req.bool_field("bypass_client_trust").unwrap_or(false),
     });
-    for list in ["email_addresses", "phone_numbers"] {
+    for (list, field) in [("email_addresses", "email_address"), ("phone_numbers", "phone_number")] {
         for item in user[list].as_array().into_iter().flatten() {
-            if let Some(ident) = item["id"].as_str() {
-                ctx.store.identification_owner.insert(ident.to_string(), id.clone());
+            if let (Some(ident), Some(value)) = (item["id"].as_str(), item[field].as_str()) {
+                ctx.store.identifications.add(ident, value, &id);
             }
         }
     }
@@ -251,65 +242,125 @@ pub(crate) fn get(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     Ok(Reply::ok(find(ctx.store, req.path_param("user_id"))?.clone()))
 }
 
-/// The users matching the list filters of `GET /users` and `GET /users/count`, sorted.
-fn matching(store: &Store, req: &Req) -> Result<Vec<Value>, ApiError> {
-    let order = order_by(req, ORDER_FIELDS, "-created_at")?;
-    let any_of = |name: &str| -> Option<Vec<String>> {
-        let values = req.query_all(name);
-        (!values.is_empty()).then(|| values.iter().map(|v| v.to_lowercase()).collect())
-    };
-    let emails = any_of("email_address");
-    let phones = any_of("phone_number");
-    let external_ids = any_of("external_id");
-    let usernames = any_of("username");
-    let web3 = any_of("web3_wallet");
-    let user_ids = any_of("user_id");
-    let org_ids = req.query_all("organization_id");
-    let provider_user_ids = any_of("provider_user_id");
-    let contains = |hay: Option<&str>, needle: &str| hay.is_some_and(|h| h.to_lowercase().contains(needle));
+/// The list filters of `GET /users` and `GET /users/count`, read from the query once.
+struct Filter<'r> {
+    emails: Option<Vec<String>>,
+    phones: Option<Vec<String>>,
+    external_ids: Option<Vec<String>>,
+    usernames: Option<Vec<String>>,
+    user_ids: Option<Vec<String>>,
+    org_ids: Vec<&'r str>,
+    /// Web3 wallets and external-account providers: the mock keeps none, so nobody matches.
+    impossible: bool,
+    banned: Option<bool>,
+    /// `(field, before, after)` bounds in milliseconds.
+    bounds: Vec<(&'static str, Option<i64>, Option<i64>)>,
+    active_since: Option<i64>,
+    email_query: Option<String>,
+    phone_query: Option<String>,
+    username_query: Option<String>,
+    name_query: Option<String>,
+    query: Option<String>,
+}
 
-    let mut rows: Vec<Value> = Vec::new();
-    for user in store.users.ordered() {
-        let id = user["id"].as_str().unwrap_or_default();
-        let user_emails = identifier_values(user, "email_addresses", "email_address");
-        let user_phones = identifier_values(user, "phone_numbers", "phone_number");
-        let lower = |v: &Value| v.as_str().map(str::to_lowercase);
-        let keep = emails.as_ref().is_none_or(|want| user_emails.iter().any(|e| want.contains(&e.to_lowercase())))
-            && phones.as_ref().is_none_or(|want| user_phones.iter().any(|p| want.contains(&p.to_lowercase())))
-            && external_ids.as_ref().is_none_or(|want| lower(&user["external_id"]).is_some_and(|e| want.contains(&e)))
-            && usernames.as_ref().is_none_or(|want| lower(&user["username"]).is_some_and(|u| want.contains(&u)))
-            && web3.is_none()
-            && provider_user_ids.is_none()
-            && req.query("provider").is_none()
-            && user_ids.as_ref().is_none_or(|want| want.contains(&id.to_lowercase()))
-            && (org_ids.is_empty()
-                || store.memberships.values().any(|m| {
-                    m["user_id"] == id && org_ids.contains(&m["organization_id"].as_str().unwrap_or_default())
-                }))
-            && req.query_bool("banned").is_none_or(|b| user["banned"] == b)
-            && time_filter(req, user, "created_at")
-            && time_filter(req, user, "last_active_at")
-            && time_filter(req, user, "last_sign_in_at")
-            && req.query_i64("last_active_at_since").is_none_or(|t| user["last_active_at"].as_i64().is_some_and(|v| v >= t))
-            && text_filter(req, "email_address_query", |q| user_emails.iter().any(|e| contains(Some(e), q)))
-            && text_filter(req, "phone_number_query", |q| user_phones.iter().any(|p| contains(Some(p), q)))
-            && text_filter(req, "username_query", |q| contains(user["username"].as_str(), q))
-            && text_filter(req, "name_query", |q| {
-                contains(user["first_name"].as_str(), q) || contains(user["last_name"].as_str(), q)
+impl<'r> Filter<'r> {
+    fn new(req: &'r Req) -> Self {
+        let any_of = |name: &str| -> Option<Vec<String>> {
+            let values = req.query_all(name);
+            (!values.is_empty()).then(|| values.iter().map(|v| v.to_lowercase()).collect())
+        };
+        let text = |name: &str| req.query(name).filter(|q| !q.is_empty()).map(str::to_lowercase);
+        let bounds = ["created_at", "last_active_at", "last_sign_in_at"]
+            .into_iter()
+            .map(|field| {
+                (field, req.query_i64(&format!("{field}_before")), req.query_i64(&format!("{field}_after")))
             })
-            && text_filter(req, "query", |q| {
-                contains(Some(id), q)
-                    || contains(user["first_name"].as_str(), q)
-                    || contains(user["last_name"].as_str(), q)
-                    || contains(user["username"].as_str(), q)
-                    || contains(user["external_id"].as_str(), q)
-                    || user_emails.iter().any(|e| contains(Some(e), q))
-                    || user_phones.iter().any(|p| contains(Some(p), q))
-            });
-        if keep {
-            rows.push(user.clone());
+            .filter(|(_, before, after)| before.is_some() || after.is_some())
+            .collect();
+        Filter {
+            emails: any_of("email_address"),
+            phones: any_of("phone_number"),
+            external_ids: any_of("external_id"),
+            usernames: any_of("username"),
+            user_ids: any_of("user_id"),
+            org_ids: req.query_all("organization_id"),
+            impossible: any_of("web3_wallet").is_some()
+                || any_of("provider_user_id").is_some()
+                || req.query("provider").is_some(),
+            banned: req.query_bool("banned"),
+            bounds,
+            active_since: req.query_i64("last_active_at_since"),
+            email_query: text("email_address_query"),
+            phone_query: text("phone_number_query"),
+            username_query: text("username_query"),
+            name_query: text("name_query"),
+            query: text("query"),
         }
     }
+
+    /// True when no filter is given (every user matches).
+    fn is_empty(&self) -> bool {
+        self.emails.is_none()
+            && self.phones.is_none()
+            && self.external_ids.is_none()
+            && self.usernames.is_none()
+            && self.user_ids.is_none()
+            && self.org_ids.is_empty()
+            && !self.impossible
+            && self.banned.is_none()
+            && self.bounds.is_empty()
+            && self.active_since.is_none()
+            && self.email_query.is_none()
+            && self.phone_query.is_none()
+            && self.username_query.is_none()
+            && self.name_query.is_none()
+            && self.query.is_none()
+    }
+
+    fn accepts(&self, store: &Store, user: &Value) -> bool {
+        let id = user["id"].as_str().unwrap_or_default();
+        let lower = |v: &Value| v.as_str().map(str::to_lowercase);
+        let has = |v: &Value, q: &str| v.as_str().is_some_and(|h| h.to_lowercase().contains(q));
+        let emails = || identifier_values(user, "email_addresses", "email_address");
+        let phones = || identifier_values(user, "phone_numbers", "phone_number");
+        !self.impossible
+            && self.emails.as_ref().is_none_or(|want| emails().iter().any(|e| want.contains(&e.to_lowercase())))
+            && self.phones.as_ref().is_none_or(|want| phones().iter().any(|p| want.contains(&p.to_lowercase())))
+            && self.external_ids.as_ref().is_none_or(|want| lower(&user["external_id"]).is_some_and(|e| want.contains(&e)))
+            && self.usernames.as_ref().is_none_or(|want| lower(&user["username"]).is_some_and(|u| want.contains(&u)))
+            && self.user_ids.as_ref().is_none_or(|want| want.contains(&id.to_lowercase()))
+            && (self.org_ids.is_empty()
+                || store.memberships.values().any(|m| {
+                    m["user_id"] == id && self.org_ids.contains(&m["organization_id"].as_str().unwrap_or_default())
+                }))
+            && self.banned.is_none_or(|b| user["banned"] == b)
+            && self.bounds.iter().all(|(field, before, after)| {
+                let value = user[*field].as_i64();
+                before.is_none_or(|t| value.is_some_and(|v| v < t)) && after.is_none_or(|t| value.is_some_and(|v| v > t))
+            })
+            && self.active_since.is_none_or(|t| user["last_active_at"].as_i64().is_some_and(|v| v >= t))
+            && self.email_query.as_deref().is_none_or(|q| emails().iter().any(|e| e.to_lowercase().contains(q)))
+            && self.phone_query.as_deref().is_none_or(|q| phones().iter().any(|p| p.contains(q)))
+            && self.username_query.as_deref().is_none_or(|q| has(&user["username"], q))
+            && self.name_query.as_deref().is_none_or(|q| has(&user["first_name"], q) || has(&user["last_name"], q))
+            && self.query.as_deref().is_none_or(|q| {
+                id.to_lowercase().contains(q)
+                    || ["first_name", "last_name", "username", "external_id"].iter().any(|f| has(&user[*f], q))
+                    || emails().iter().any(|e| e.to_lowercase().contains(q))
+                    || phones().iter().any(|p| p.contains(q))
+            })
+    }
+}
+
+/// The users matching the list filters of `GET /users` and `GET /users/count`, sorted.
+fn matching<'s>(store: &'s Store, req: &Req) -> Result<Vec<&'s Value>, ApiError> {
+    let order = order_by(req, ORDER_FIELDS, "-created_at")?;
+    let filter = Filter::new(req);
+    let mut rows: Vec<&Value> = if filter.is_empty() {
+        store.users.ordered()
+    } else {
+        store.users.values().filter(|u| filter.accepts(store, u)).collect()
+    };
     sort_rows(&mut rows, &order, |u| match order.field.as_str() {
         "email_address" => primary_email(u).map(Value::from).unwrap_or(Value::Null),
         "phone_number" => primary_phone(u).map(Value::from).unwrap_or(Value::Null),
@@ -324,26 +375,12 @@ fn matching(store: &Store, req: &Req) -> Result<Vec<Value>, ApiError> {
     Ok(rows)
 }
 
-/// `<field>_before` / `<field>_after` filters (exclusive bounds, in milliseconds).
-fn time_filter(req: &Req, user: &Value, field: &str) -> bool {
-    let value = user[field].as_i64();
-    let before = req.query_i64(&format!("{field}_before"));
-    let after = req.query_i64(&format!("{field}_after"));
-    before.is_none_or(|t| value.is_some_and(|v| v < t)) && after.is_none_or(|t| value.is_some_and(|v| v > t))
-}
-
-fn text_filter(req: &Req, name: &str, matches: impl Fn(&str) -> bool) -> bool {
-    match req.query(name) {
-        Some(q) if !q.is_empty() => matches(&q.to_lowercase()),
-        _ => true,
-    }
-}
-
 /// `GET /users`.
 pub(crate) fn list(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let rows = matching(ctx.store, req)?;
     let (limit, offset) = req.page();
-    Ok(Reply::ok(page_array(rows, limit, offset)))
+    // Only the page is copied: listings stay cheap however many users there are.
+    Ok(Reply::ok(Value::Array(rows.into_iter().skip(offset).take(limit).cloned().collect())))
 }
 
 /// `GET /users/count`.
@@ -462,7 +499,7 @@ pub(crate) fn delete(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
         return Err(ApiError::not_found("user", id));
     }
     let store = &mut *ctx.store;
-    store.identification_owner.retain(|_, owner| owner != id);
+    store.identifications.remove_user(id);
     store.passwords.remove(id);
     for session_id in store.sessions.ids() {
         if store.sessions.get(&session_id).is_some_and(|s| s["user_id"] == id) {
