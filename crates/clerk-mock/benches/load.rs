@@ -20,14 +20,20 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 
 fn setting(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn main() {
     let clients = setting("LOAD_CLIENTS", 64);
     let seconds = setting("LOAD_SECONDS", 5);
     let mut builder = tokio::runtime::Builder::new_multi_thread();
-    if let Some(workers) = std::env::var("LOAD_WORKERS").ok().and_then(|w| w.parse::<usize>().ok()) {
+    if let Some(workers) = std::env::var("LOAD_WORKERS")
+        .ok()
+        .and_then(|w| w.parse::<usize>().ok())
+    {
         builder.worker_threads(workers);
     }
     let runtime = builder.enable_all().build().expect("runtime");
@@ -49,9 +55,16 @@ async fn run(clients: u64, duration: Duration) {
     let mut seed = connect(address).await.expect("seed connection");
     let mut user_ids = Vec::new();
     for i in 0..100 {
-        let body = json!({ "email_address": [format!("seed{i}@example.com")], "first_name": "Seed" });
-        let (status, bytes) = send(&mut seed, address, &auth, "POST", "/v1/users", Some(body)).await.expect("seed user");
-        assert!(status < 300, "seeding failed: {}", String::from_utf8_lossy(&bytes));
+        let body =
+            json!({ "email_address": [format!("seed{i}@example.com")], "first_name": "Seed" });
+        let (status, bytes) = send(&mut seed, address, &auth, "POST", "/v1/users", Some(body))
+            .await
+            .expect("seed user");
+        assert!(
+            status < 300,
+            "seeding failed: {}",
+            String::from_utf8_lossy(&bytes)
+        );
         let user: serde_json::Value = serde_json::from_slice(&bytes).expect("seed json");
         user_ids.push(user["id"].as_str().unwrap_or_default().to_string());
     }
@@ -84,7 +97,15 @@ async fn run(clients: u64, duration: Duration) {
                     1..=3 => send(sender, address, &auth, "GET", "/v1/users?limit=10", None).await,
                     _ => {
                         let id = &user_ids[(n as usize * 7) % user_ids.len()];
-                        send(sender, address, &auth, "GET", &format!("/v1/users/{id}"), None).await
+                        send(
+                            sender,
+                            address,
+                            &auth,
+                            "GET",
+                            &format!("/v1/users/{id}"),
+                            None,
+                        )
+                        .await
                     }
                 };
                 match outcome {
@@ -120,7 +141,9 @@ type Sender = hyper::client::conn::http1::SendRequest<Body>;
 async fn connect(address: std::net::SocketAddr) -> Option<Sender> {
     let stream = TcpStream::connect(address).await.ok()?;
     stream.set_nodelay(true).ok()?;
-    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.ok()?;
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .ok()?;
     tokio::spawn(async move {
         let _ = connection.await;
     });
@@ -143,7 +166,9 @@ async fn send(
         .header(header::HOST, address.to_string())
         .header(header::AUTHORIZATION, auth);
     let request = match body {
-        Some(json) => builder.header(header::CONTENT_TYPE, "application/json").body(Body::from(json.to_string())),
+        Some(json) => builder
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(json.to_string())),
         None => builder.body(Body::empty()),
     }
     .ok()?;

@@ -6,7 +6,10 @@ use clerk_mock::MockServer;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn startup(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     c.bench_function("MockServer::start + drop", |b| {
         b.to_async(&runtime).iter(|| async {
             let server = MockServer::start().await;

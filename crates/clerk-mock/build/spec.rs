@@ -146,11 +146,18 @@ pub fn operations(doc: &Value) -> Vec<OperationRef<'_>> {
             if let Some(own) = op.get("parameters").and_then(Value::as_array) {
                 for p in own.iter().map(|p| deref(doc, p)) {
                     // An operation's parameter replaces a path-level one with the same name and place.
-                    parameters.retain(|q| !(q.get("name") == p.get("name") && q.get("in") == p.get("in")));
+                    parameters.retain(|q| {
+                        !(q.get("name") == p.get("name") && q.get("in") == p.get("in"))
+                    });
                     parameters.push(p);
                 }
             }
-            out.push(OperationRef { method, path, op, parameters });
+            out.push(OperationRef {
+                method,
+                path,
+                op,
+                parameters,
+            });
         }
     }
     out
@@ -163,7 +170,9 @@ pub fn success_response<'a>(doc: &'a Value, op: &'a Value) -> Option<(u16, &'a V
         .iter()
         .filter_map(|(status, response)| {
             let code: u16 = status.parse().ok()?;
-            (200..300).contains(&code).then(|| (code, deref(doc, response)))
+            (200..300)
+                .contains(&code)
+                .then(|| (code, deref(doc, response)))
         })
         .min_by_key(|(code, _)| *code)
 }

@@ -45,7 +45,11 @@ pub fn id_prefix(object: &str) -> String {
         "role_set" => "rs",
         _ => "",
     };
-    if known.is_empty() { object.replace('_', "") } else { known.to_string() }
+    if known.is_empty() {
+        object.replace('_', "")
+    } else {
+        known.to_string()
+    }
 }
 
 /// A string matching `pattern`, for the simple anchored patterns the description uses
@@ -174,7 +178,11 @@ fn flatten<'a>(
     }
     // An object that must also satisfy one of several alternatives: take the first one.
     for key in ["oneOf", "anyOf"] {
-        if let Some(first) = schema.get(key).and_then(Value::as_array).and_then(|a| a.first()) {
+        if let Some(first) = schema
+            .get(key)
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+        {
             flatten(doc, first, props, required, depth + 1);
         }
     }
@@ -197,22 +205,27 @@ pub fn example(doc: &Value, schema: &Value, name: &str, stack: &mut Vec<String>)
             // A schema that contains itself: stop with the smallest value of its type.
             return Value::Null;
         }
-        let Some(target) = lookup(doc, reference) else { return Value::Null };
+        let Some(target) = lookup(doc, reference) else {
+            return Value::Null;
+        };
         stack.push(reference.to_string());
         let value = example(doc, target, name, stack);
         stack.pop();
         return value;
     }
-    if let Some(values) = schema.get("enum").and_then(Value::as_array) {
-        if let Some(first) = values.iter().find(|v| !v.is_null()) {
+    if let Some(values) = schema.get("enum").and_then(Value::as_array)
+        && let Some(first) = values.iter().find(|v| !v.is_null()) {
             return first.clone();
         }
-    }
     if is_object_schema(doc, schema) {
         return object_example(doc, schema, stack);
     }
     for key in ["oneOf", "anyOf"] {
-        if let Some(first) = schema.get(key).and_then(Value::as_array).and_then(|a| a.first()) {
+        if let Some(first) = schema
+            .get(key)
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+        {
             if schema.get("nullable") == Some(&Value::Bool(true)) {
                 return Value::Null;
             }
@@ -226,7 +239,9 @@ pub fn example(doc: &Value, schema: &Value, name: &str, stack: &mut Vec<String>)
         Some("boolean") => Value::Bool(name == "deleted"),
         Some("array") => {
             let count = schema.get("minItems").and_then(Value::as_u64).unwrap_or(0);
-            let item = schema.get("items").map(|items| example(doc, items, name, stack));
+            let item = schema
+                .get("items")
+                .map(|items| example(doc, items, name, stack));
             Value::Array((0..count).filter_map(|_| item.clone()).collect())
         }
         _ => Value::Null,
@@ -246,7 +261,11 @@ fn string_example(schema: &Value, name: &str) -> String {
         "date" => "2025-01-01".to_string(),
         "email" => "user@example.com".to_string(),
         "uri" | "url" => "https://example.com".to_string(),
-        _ => match schema.get("pattern").and_then(Value::as_str).and_then(from_pattern) {
+        _ => match schema
+            .get("pattern")
+            .and_then(Value::as_str)
+            .and_then(from_pattern)
+        {
             Some(s) => s,
             None if name.ends_with("_url") || name == "url" => "https://example.com".to_string(),
             None => String::new(),

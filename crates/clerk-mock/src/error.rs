@@ -18,8 +18,19 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>, long: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), long_message: long.into(), meta: json!({}) }
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+        long: impl Into<String>,
+    ) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            long_message: long.into(),
+            meta: json!({}),
+        }
     }
 
     /// Adds `meta.param_name`, naming the offending parameter.
@@ -188,8 +199,13 @@ impl ApiError {
     }
 
     pub fn param_value(name: &str, detail: &str) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "form_param_value_invalid", "is invalid", format!("{name} {detail}."))
-            .param(name)
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "form_param_value_invalid",
+            "is invalid",
+            format!("{name} {detail}."),
+        )
+        .param(name)
     }
 
     pub fn param_too_large(name: &str, maximum: i64) -> Self {
@@ -233,7 +249,12 @@ impl ApiError {
     }
 
     pub fn duplicate_record(detail: String) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "duplicate_record", "duplicate record", detail)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "duplicate_record",
+            "duplicate record",
+            detail,
+        )
     }
 
     pub fn internal() -> Self {

@@ -21,7 +21,10 @@ pub(crate) struct IdGen {
 impl IdGen {
     pub fn new() -> Self {
         let bytes = random_bytes::<8>();
-        IdGen { seed: u64::from_le_bytes(bytes), counter: AtomicU64::new(0) }
+        IdGen {
+            seed: u64::from_le_bytes(bytes),
+            counter: AtomicU64::new(0),
+        }
     }
 
     /// A new id with the given prefix, e.g. `user_...`.
@@ -94,11 +97,17 @@ pub(crate) fn random_token(len: usize) -> String {
 
 /// A random lower-case hex string of `2 * N` characters.
 pub(crate) fn random_hex<const N: usize>() -> String {
-    random_bytes::<N>().iter().map(|b| format!("{b:02x}")).collect()
+    random_bytes::<N>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn now_nanos() -> u128 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
 }
 
 /// Milliseconds since the Unix epoch, the unit of Clerk's timestamps.

@@ -17,7 +17,8 @@ static KEY_DER: &[u8] = include_bytes!("../keys/mock-instance-key.pk8");
 /// The parsed key, loaded the first time a token is signed or the JWKS is asked for.
 fn key() -> Option<&'static RsaKeyPair> {
     static KEY: OnceLock<Option<RsaKeyPair>> = OnceLock::new();
-    KEY.get_or_init(|| RsaKeyPair::from_pkcs8(KEY_DER).ok()).as_ref()
+    KEY.get_or_init(|| RsaKeyPair::from_pkcs8(KEY_DER).ok())
+        .as_ref()
 }
 
 /// The public key as a JWK (`kty` RSA, `alg` RS256) with the given key id.
@@ -38,7 +39,9 @@ fn trim_zeros(bytes: &[u8]) -> &[u8] {
 pub(crate) fn public_key_pem() -> Option<String> {
     // SubjectPublicKeyInfo = SEQUENCE { AlgorithmIdentifier(rsaEncryption, NULL), BIT STRING(RSAPublicKey) }
     let rsa_public = key()?.public_key().as_ref().to_vec();
-    let algorithm: &[u8] = &[0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00];
+    let algorithm: &[u8] = &[
+        0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+    ];
     let mut bit_string = vec![0u8];
     bit_string.extend_from_slice(&rsa_public);
     let mut inner = algorithm.to_vec();
@@ -60,7 +63,11 @@ fn der(tag: u8, content: &[u8]) -> Vec<u8> {
     if len < 0x80 {
         out.push(len as u8);
     } else {
-        let bytes: Vec<u8> = len.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
         out.push(0x80 | bytes.len() as u8);
         out.extend(bytes);
     }
@@ -76,7 +83,13 @@ pub(crate) fn sign_jwt(kid: &str, claims: &Value) -> Option<String> {
     message.push_str(&URL_SAFE_NO_PAD.encode(claims.to_string()));
     let key = key()?;
     let mut signature = vec![0u8; key.public().modulus_len()];
-    key.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), message.as_bytes(), &mut signature).ok()?;
+    key.sign(
+        &RSA_PKCS1_SHA256,
+        &SystemRandom::new(),
+        message.as_bytes(),
+        &mut signature,
+    )
+    .ok()?;
     message.push('.');
     message.push_str(&URL_SAFE_NO_PAD.encode(signature));
     Some(message)
@@ -92,8 +105,12 @@ mod tests {
         let token = sign_jwt("ins_test", &json!({ "sub": "user_1" })).expect("signing works");
         let jwk = jwk("ins_test").expect("jwk");
         assert_eq!(jwk["kid"], "ins_test");
-        let n = URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap_or_default()).expect("n");
-        let e = URL_SAFE_NO_PAD.decode(jwk["e"].as_str().unwrap_or_default()).expect("e");
+        let n = URL_SAFE_NO_PAD
+            .decode(jwk["n"].as_str().unwrap_or_default())
+            .expect("n");
+        let e = URL_SAFE_NO_PAD
+            .decode(jwk["e"].as_str().unwrap_or_default())
+            .expect("e");
         let (message, signature) = token.rsplit_once('.').expect("three parts");
         let signature = URL_SAFE_NO_PAD.decode(signature).expect("signature");
         RsaPublicKeyComponents { n: &n, e: &e }

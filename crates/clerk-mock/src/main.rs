@@ -11,14 +11,16 @@ fn main() -> ExitCode {
     let mut webhook_url = None;
     let mut webhook_secret = None;
     while let Some(arg) = args.next() {
-        let mut value = |name: &str| {
-            args.next().ok_or_else(|| format!("{name} needs a value"))
-        };
+        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
         let parsed: Result<(), String> = match arg.as_str() {
             "--port" => value("--port").and_then(|v| {
-                v.parse::<u16>().map(|p| builder = std::mem::take(&mut builder).port(p)).map_err(|_| format!("invalid port '{v}'"))
+                v.parse::<u16>()
+                    .map(|p| builder = std::mem::take(&mut builder).port(p))
+                    .map_err(|_| format!("invalid port '{v}'"))
             }),
-            "--secret-key" => value("--secret-key").map(|v| builder = std::mem::take(&mut builder).secret_key(v)),
+            "--secret-key" => {
+                value("--secret-key").map(|v| builder = std::mem::take(&mut builder).secret_key(v))
+            }
             "--webhook-url" => value("--webhook-url").map(|v| webhook_url = Some(v)),
             "--webhook-secret" => value("--webhook-secret").map(|v| webhook_secret = Some(v)),
             "--body-limit" => value("--body-limit").and_then(|v| {
@@ -46,7 +48,10 @@ fn main() -> ExitCode {
         }
     }
 
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("clerk-mock: cannot start the runtime: {e}");

@@ -24,17 +24,28 @@ pub(crate) struct Req {
 impl Req {
     /// The value of a path parameter (empty when the operation has no such parameter).
     pub fn path_param(&self, name: &str) -> &str {
-        self.path.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+        self.path
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
     }
 
     /// The first value of a query parameter.
     pub fn query(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// All values of a (repeatable) query parameter.
     pub fn query_all(&self, name: &str) -> Vec<&str> {
-        self.query.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+        self.query
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     /// An integer query parameter (already checked to parse).
@@ -76,7 +87,8 @@ impl Req {
 
     /// A required string body field (the schema check makes it present for most operations).
     pub fn required_str(&self, name: &str) -> Result<&str, ApiError> {
-        self.str_field(name).ok_or_else(|| ApiError::param_missing(name))
+        self.str_field(name)
+            .ok_or_else(|| ApiError::param_missing(name))
     }
 }
 
@@ -90,7 +102,9 @@ fn parse_bool(v: &str) -> Option<bool> {
 
 /// Checks the `Authorization: Bearer <secret key>` header.
 pub(crate) fn authenticate(headers: &HeaderMap, secret_key: &str) -> Result<(), ApiError> {
-    let value = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
     let token = value
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
@@ -104,7 +118,10 @@ pub(crate) fn authenticate(headers: &HeaderMap, secret_key: &str) -> Result<(), 
 }
 
 /// Parses and checks the query string of `op`.
-pub(crate) fn parse_query(op: &Operation, raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
+pub(crate) fn parse_query(
+    op: &Operation,
+    raw: Option<&str>,
+) -> Result<Vec<(String, String)>, ApiError> {
     let mut pairs = Vec::new();
     for (key, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
         // Some clients send lists as `name[]=a&name[]=b`.
@@ -135,20 +152,25 @@ pub(crate) fn parse_query(op: &Operation, raw: Option<&str>) -> Result<Vec<(Stri
 fn check_query_value(param: &spec::QueryParam, name: &str, value: &str) -> Result<(), ApiError> {
     match param.ty {
         ParamType::Integer => {
-            let n: i64 = value.parse().map_err(|_| ApiError::param_format(name, "an integer"))?;
-            if let Some(min) = param.minimum {
-                if n < min {
-                    return Err(ApiError::param_value(name, &format!("must be at least {min}")));
+            let n: i64 = value
+                .parse()
+                .map_err(|_| ApiError::param_format(name, "an integer"))?;
+            if let Some(min) = param.minimum
+                && n < min {
+                    return Err(ApiError::param_value(
+                        name,
+                        &format!("must be at least {min}"),
+                    ));
                 }
-            }
-            if let Some(max) = param.maximum {
-                if n > max {
+            if let Some(max) = param.maximum
+                && n > max {
                     return Err(ApiError::param_too_large(name, max));
                 }
-            }
         }
         ParamType::Number => {
-            value.parse::<f64>().map_err(|_| ApiError::param_format(name, "a number"))?;
+            value
+                .parse::<f64>()
+                .map_err(|_| ApiError::param_format(name, "a number"))?;
         }
         ParamType::Boolean => {
             parse_bool(value).ok_or_else(|| ApiError::param_format(name, "true or false"))?;
@@ -156,13 +178,21 @@ fn check_query_value(param: &spec::QueryParam, name: &str, value: &str) -> Resul
         ParamType::String => {}
     }
     if !param.values.is_empty() && !param.values.contains(&value) {
-        return Err(ApiError::param_value(name, &format!("must be one of {}", param.values.join(", "))));
+        return Err(ApiError::param_value(
+            name,
+            &format!("must be one of {}", param.values.join(", ")),
+        ));
     }
     Ok(())
 }
 
 /// Reads and checks the body of `op` (`bytes` already bounded by the size limit).
-pub(crate) fn parse_body(op_index: usize, op: &Operation, headers: &HeaderMap, bytes: &Bytes) -> Result<Value, ApiError> {
+pub(crate) fn parse_body(
+    op_index: usize,
+    op: &Operation,
+    headers: &HeaderMap,
+    bytes: &Bytes,
+) -> Result<Value, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -174,7 +204,9 @@ pub(crate) fn parse_body(op_index: usize, op: &Operation, headers: &HeaderMap, b
         Body::Multipart { required_parts } => {
             if bytes.is_empty() {
                 let part = required_parts.first().copied().unwrap_or("file");
-                return Err(ApiError::param_missing(part).with_status(axum::http::StatusCode::BAD_REQUEST));
+                return Err(
+                    ApiError::param_missing(part).with_status(axum::http::StatusCode::BAD_REQUEST)
+                );
             }
             if media != "multipart/form-data" {
                 return Err(ApiError::content_type(media, "multipart/form-data"));
@@ -182,7 +214,8 @@ pub(crate) fn parse_body(op_index: usize, op: &Operation, headers: &HeaderMap, b
             for part in required_parts {
                 let marker = format!("name=\"{part}\"");
                 if !bytes.windows(marker.len()).any(|w| w == marker.as_bytes()) {
-                    return Err(ApiError::param_missing(part).with_status(axum::http::StatusCode::BAD_REQUEST));
+                    return Err(ApiError::param_missing(part)
+                        .with_status(axum::http::StatusCode::BAD_REQUEST));
                 }
             }
             Ok(Value::Object(Map::new()))
@@ -192,7 +225,10 @@ pub(crate) fn parse_body(op_index: usize, op: &Operation, headers: &HeaderMap, b
                 Value::Object(Map::new())
             } else {
                 if media != "application/json" && !media.ends_with("+json") {
-                    return Err(ApiError::content_type(if media.is_empty() { "(none)" } else { media }, "application/json"));
+                    return Err(ApiError::content_type(
+                        if media.is_empty() { "(none)" } else { media },
+                        "application/json",
+                    ));
                 }
                 serde_json::from_slice(bytes).map_err(|e| ApiError::body_invalid(&e.to_string()))?
             };

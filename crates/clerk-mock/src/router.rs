@@ -43,13 +43,18 @@ fn template() -> &'static Router<Arc<Shared>> {
                 filter,
                 move |State(shared): State<Arc<Shared>>,
                       params: Result<RawPathParams, RawPathParamsRejection>,
-                      request: Request| async move { dispatch(shared, index, params, request).await },
+                      request: Request| async move {
+                    dispatch(shared, index, params, request).await
+                },
             );
             let entry = by_path.remove(op.path);
-            by_path.insert(op.path, match entry {
-                Some(existing) => existing.merge(route),
-                None => route,
-            });
+            by_path.insert(
+                op.path,
+                match entry {
+                    Some(existing) => existing.merge(route),
+                    None => route,
+                },
+            );
         }
         let mut router = Router::new();
         for (path, methods) in by_path {
@@ -59,7 +64,10 @@ fn template() -> &'static Router<Arc<Shared>> {
             router = router.route(&format!("/v1{path}"), methods);
         }
         router
-            .route("/v1/tickets/accept", any(handlers::actor_tokens::accept_ticket))
+            .route(
+                "/v1/tickets/accept",
+                any(handlers::actor_tokens::accept_ticket),
+            )
             .route("/.well-known/jwks.json", any(handlers::jwks::public_jwks))
             .fallback(|State(shared): State<Arc<Shared>>| async move {
                 error_response(&shared, &ApiError::route_not_found())
@@ -75,7 +83,12 @@ pub(crate) fn build(shared: Arc<Shared>) -> Router {
 /// Stateful handlers by operation index, looked up once per process.
 fn handler_table() -> &'static [Option<Handler>] {
     static TABLE: OnceLock<Vec<Option<Handler>>> = OnceLock::new();
-    TABLE.get_or_init(|| OPERATIONS.iter().map(|op| handlers::lookup(op.id)).collect())
+    TABLE.get_or_init(|| {
+        OPERATIONS
+            .iter()
+            .map(|op| handlers::lookup(op.id))
+            .collect()
+    })
 }
 
 /// Reads the body, keeping at most `limit` bytes; `Err(())` when it was longer.
@@ -95,7 +108,11 @@ pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, ()> {
             }
         }
     }
-    if seen > limit { Err(()) } else { Ok(Bytes::from(kept)) }
+    if seen > limit {
+        Err(())
+    } else {
+        Ok(Bytes::from(kept))
+    }
 }
 
 async fn dispatch(
@@ -114,7 +131,11 @@ async fn dispatch(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     let limit = shared.env.body_limit;
-    let body = if declared.is_some_and(|n| n > DRAIN_LIMIT) { Err(()) } else { read_body(body, limit).await };
+    let body = if declared.is_some_and(|n| n > DRAIN_LIMIT) {
+        Err(())
+    } else {
+        read_body(body, limit).await
+    };
 
     let outcome = (|| {
         if !op.public {
@@ -134,7 +155,13 @@ async fn dispatch(
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        Ok(Req { op, path, query, body, user_agent })
+        Ok(Req {
+            op,
+            path,
+            query,
+            body,
+            user_agent,
+        })
     })();
     let req = match outcome {
         Ok(req) => req,
@@ -156,7 +183,9 @@ fn synthesized(shared: &Shared, req: &Req) -> Reply {
     match synth::answer(req, &shared.env.ids, &shared.env.instance_id) {
         Some(body) => Reply::json(status, body),
         // The one operation answering markup: its description gives no schema.
-        None if req.op.id == "GetPublicInterstitial" => Reply::html("<!DOCTYPE html><html><body></body></html>"),
+        None if req.op.id == "GetPublicInterstitial" => {
+            Reply::html("<!DOCTYPE html><html><body></body></html>")
+        }
         None => Reply::empty(status),
     }
 }
@@ -175,7 +204,8 @@ pub(crate) fn with_store(
     let mut store = shared.store.lock().unwrap_or_else(PoisonError::into_inner);
     let mut ctx = Ctx::new(&mut store, &shared.env, user_agent, shared.events.is_some());
     // A bug in a handler must not take the server down: answer 500 and keep serving.
-    let result = catch_unwind(AssertUnwindSafe(|| work(&mut ctx))).unwrap_or_else(|_| Err(ApiError::internal()));
+    let result = catch_unwind(AssertUnwindSafe(|| work(&mut ctx)))
+        .unwrap_or_else(|_| Err(ApiError::internal()));
     let events = ctx.take_events();
     drop(store);
     if let Some(sender) = &shared.events {
@@ -188,7 +218,12 @@ pub(crate) fn with_store(
 
 pub(crate) fn reply_response(reply: Reply) -> Response {
     let mut response = match (reply.body, reply.html) {
-        (_, Some(html)) => (reply.status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response(),
+        (_, Some(html)) => (
+            reply.status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            html,
+        )
+            .into_response(),
         (Some(body), None) => json_response(reply.status, &body),
         (None, None) => reply.status.into_response(),
     };
@@ -200,7 +235,10 @@ pub(crate) fn reply_response(reply: Reply) -> Response {
 
 pub(crate) fn error_response(shared: &Shared, error: &ApiError) -> Response {
     let trace = shared.env.ids.next("trace");
-    json_response(error.status, &error.body(trace.trim_start_matches("trace_")))
+    json_response(
+        error.status,
+        &error.body(trace.trim_start_matches("trace_")),
+    )
 }
 
 fn json_response(status: StatusCode, body: &Value) -> Response {

@@ -66,7 +66,9 @@ impl fmt::Display for StartError {
         match self {
             StartError::Bind(e) => write!(f, "cannot listen on 127.0.0.1: {e}"),
             StartError::Webhook(e) => write!(f, "webhook settings rejected: {e}"),
-            StartError::SecretKey => f.write_str("the secret key must be non-empty and without whitespace"),
+            StartError::SecretKey => {
+                f.write_str("the secret key must be non-empty and without whitespace")
+            }
         }
     }
 }
@@ -135,18 +137,24 @@ impl MockServerBuilder {
             None => format!("sk_test_{}", random_token(40)),
         };
         let target = match &self.webhook {
-            Some((url, secret)) => Some(WebhookTarget::new(url, secret).map_err(StartError::Webhook)?),
+            Some((url, secret)) => {
+                Some(WebhookTarget::new(url, secret).map_err(StartError::Webhook)?)
+            }
             None => None,
         };
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, self.port)).await.map_err(StartError::Bind)?;
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, self.port))
+            .await
+            .map_err(StartError::Bind)?;
         let address = listener.local_addr().map_err(StartError::Bind)?;
 
         let ids = IdGen::new();
         let instance_id = ids.next("ins");
         let origin = format!("http://{address}");
         // Clerk's publishable keys encode the Frontend API host followed by `$`.
-        let publishable_key =
-            format!("pk_test_{}", base64::engine::general_purpose::STANDARD.encode(format!("{address}$")));
+        let publishable_key = format!(
+            "pk_test_{}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{address}$"))
+        );
         let events = target.map(|t| webhooks::spawn(t, instance_id.clone()));
         let shared = Arc::new(Shared {
             env: Env {
@@ -170,7 +178,11 @@ impl MockServerBuilder {
             // Errors here mean the listener failed; there is nobody to report them to.
             let _ = serve.await;
         });
-        Ok(MockServer { address, shared, shutdown: Some(shutdown) })
+        Ok(MockServer {
+            address,
+            shared,
+            shutdown: Some(shutdown),
+        })
     }
 }
 
@@ -243,7 +255,10 @@ impl fmt::Debug for MockServer {
 impl fmt::Debug for MockServerBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MockServerBuilder")
-            .field("secret_key", &self.secret_key.as_ref().map(|_| "<redacted>"))
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "<redacted>"),
+            )
             .field("webhook_url", &self.webhook.as_ref().map(|(url, _)| url))
             .field("body_limit", &self.body_limit)
             .field("port", &self.port)

@@ -59,8 +59,12 @@ pub(crate) enum ParamType {
 #[derive(Debug)]
 pub(crate) enum Body {
     None,
-    Json { schema: &'static str },
-    Multipart { required_parts: &'static [&'static str] },
+    Json {
+        schema: &'static str,
+    },
+    Multipart {
+        required_parts: &'static [&'static str],
+    },
 }
 
 include!(concat!(env!("OUT_DIR"), "/operations.rs"));

@@ -19,7 +19,11 @@ pub(crate) struct Table<T> {
 
 impl<T> Default for Table<T> {
     fn default() -> Self {
-        Table { index: HashMap::new(), rows: BTreeMap::new(), next: 0 }
+        Table {
+            index: HashMap::new(),
+            rows: BTreeMap::new(),
+            next: 0,
+        }
     }
 }
 
@@ -92,7 +96,8 @@ impl Identifications {
     pub fn add(&mut self, id: &str, value: &str, user_id: &str) {
         let value = value.to_lowercase();
         self.by_value.insert(value.clone(), user_id.to_string());
-        self.by_id.insert(id.to_string(), (user_id.to_string(), value));
+        self.by_id
+            .insert(id.to_string(), (user_id.to_string(), value));
     }
 
     pub fn remove(&mut self, id: &str) {
@@ -164,9 +169,18 @@ impl OrderBy {
     /// Parses `-field`, `+field` or `field` (ascending).
     pub fn parse(raw: &str) -> OrderBy {
         match raw.as_bytes().first() {
-            Some(b'-') => OrderBy { field: raw[1..].to_string(), descending: true },
-            Some(b'+') => OrderBy { field: raw[1..].to_string(), descending: false },
-            _ => OrderBy { field: raw.to_string(), descending: false },
+            Some(b'-') => OrderBy {
+                field: raw[1..].to_string(),
+                descending: true,
+            },
+            Some(b'+') => OrderBy {
+                field: raw[1..].to_string(),
+                descending: false,
+            },
+            _ => OrderBy {
+                field: raw.to_string(),
+                descending: false,
+            },
         }
     }
 }
@@ -177,12 +191,15 @@ pub(crate) fn compare_values(a: &Value, b: &Value) -> Ordering {
         (Value::Null, Value::Null) => Ordering::Equal,
         (Value::Null, _) => Ordering::Less,
         (_, Value::Null) => Ordering::Greater,
-        (Value::Number(x), Value::Number(y)) => {
-            x.as_f64().unwrap_or(0.0).partial_cmp(&y.as_f64().unwrap_or(0.0)).unwrap_or(Ordering::Equal)
-        }
-        (Value::String(x), Value::String(y)) => {
-            x.chars().flat_map(char::to_lowercase).cmp(y.chars().flat_map(char::to_lowercase))
-        }
+        (Value::Number(x), Value::Number(y)) => x
+            .as_f64()
+            .unwrap_or(0.0)
+            .partial_cmp(&y.as_f64().unwrap_or(0.0))
+            .unwrap_or(Ordering::Equal),
+        (Value::String(x), Value::String(y)) => x
+            .chars()
+            .flat_map(char::to_lowercase)
+            .cmp(y.chars().flat_map(char::to_lowercase)),
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
         _ => Ordering::Equal,
     }
@@ -231,8 +248,14 @@ mod tests {
     #[test]
     fn deep_merge_merges_nested_and_deletes_null() {
         let mut target = json!({ "a": 1, "nested": { "x": 1, "y": 2 }, "gone": true });
-        deep_merge(&mut target, &json!({ "b": 2, "nested": { "y": null, "z": 3 }, "gone": null }));
-        assert_eq!(target, json!({ "a": 1, "b": 2, "nested": { "x": 1, "z": 3 } }));
+        deep_merge(
+            &mut target,
+            &json!({ "b": 2, "nested": { "y": null, "z": 3 }, "gone": null }),
+        );
+        assert_eq!(
+            target,
+            json!({ "a": 1, "b": 2, "nested": { "x": 1, "z": 3 } })
+        );
     }
 
     #[test]

@@ -11,7 +11,10 @@ pub(crate) fn answer(req: &Req, ids: &IdGen, instance_id: &str) -> Option<Value>
     let mut value: Value = serde_json::from_str(req.op.response?).ok()?;
     freshen(&mut value, ids, instance_id, now_ms());
     if let (Some(param), Some(obj)) = (req.op.echo_id_param, value.as_object_mut()) {
-        obj.insert("id".into(), Value::String(req.path_param(param).to_string()));
+        obj.insert(
+            "id".into(),
+            Value::String(req.path_param(param).to_string()),
+        );
     }
     Some(value)
 }
@@ -27,15 +30,22 @@ fn freshen(value: &mut Value, ids: &IdGen, instance_id: &str, now: i64) {
                 match item {
                     Value::String(s) if key == "id" || key.ends_with("_id") => {
                         if let Some(prefix) = s.strip_suffix("_mock") {
-                            *s = if prefix == "ins" { instance_id.to_string() } else { ids.next(prefix) };
-                        } else if let Some((prefix, zeros)) = s.rsplit_once('_') {
-                            if zeros.len() >= 16 && zeros.bytes().all(|b| b == b'0') {
+                            *s = if prefix == "ins" {
+                                instance_id.to_string()
+                            } else {
+                                ids.next(prefix)
+                            };
+                        } else if let Some((prefix, zeros)) = s.rsplit_once('_')
+                            && zeros.len() >= 16 && zeros.bytes().all(|b| b == b'0') {
                                 *s = format!("{prefix}_{}", ids.hex(zeros.len()));
                             }
-                        }
                     }
                     Value::Number(n) if key.ends_with("_at") && n.as_f64() == Some(0.0) => {
-                        let at = if key.starts_with("expire") { now + 86_400_000 } else { now };
+                        let at = if key.starts_with("expire") {
+                            now + 86_400_000
+                        } else {
+                            now
+                        };
                         *item = Value::from(at);
                     }
                     _ => freshen(item, ids, instance_id, now),
@@ -68,9 +78,17 @@ mod tests {
         });
         freshen(&mut v, &ids, "ins_1", 1000);
         let hex_id = v["nested"][1]["id"].as_str().unwrap_or_default();
-        assert!(hex_id.starts_with("ak_") && hex_id.len() == 35 && hex_id != "ak_00000000000000000000000000000000");
+        assert!(
+            hex_id.starts_with("ak_")
+                && hex_id.len() == 35
+                && hex_id != "ak_00000000000000000000000000000000"
+        );
         assert!(hex_id[3..].bytes().all(|b| b.is_ascii_hexdigit()));
-        assert!(v["id"].as_str().is_some_and(|s| s.starts_with("jtmp_") && s.len() > 10));
+        assert!(
+            v["id"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("jtmp_") && s.len() > 10)
+        );
         assert_eq!(v["created_at"], 1000);
         assert_eq!(v["expire_at"], 1000 + 86_400_000);
         assert_eq!(v["nested"][0]["id"], "ins_1");

@@ -15,33 +15,42 @@ pub(crate) fn check(schema: &Value, value: &Value, name: &str) -> Result<(), Api
         // reported by the parent.
         return Ok(());
     }
-    if schema.get("oneOf").is_some() || schema.get("anyOf").is_some() || schema.get("allOf").is_some() {
+    if schema.get("oneOf").is_some()
+        || schema.get("anyOf").is_some()
+        || schema.get("allOf").is_some()
+    {
         return Ok(());
     }
     let ty = schema.get("type").and_then(Value::as_str);
-    if let Some(ty) = ty {
-        if !type_matches(ty, value) {
-            let label = if name.is_empty() { "request body" } else { name };
+    if let Some(ty) = ty
+        && !type_matches(ty, value) {
+            let label = if name.is_empty() {
+                "request body"
+            } else {
+                name
+            };
             return Err(ApiError::param_type(label, json_type(value), ty));
         }
-    }
-    if let Some(values) = schema.get("enum").and_then(Value::as_array) {
-        if !values.contains(value) {
+    if let Some(values) = schema.get("enum").and_then(Value::as_array)
+        && !values.contains(value) {
             let allowed: Vec<String> = values.iter().map(|v| v.to_string()).collect();
-            return Err(ApiError::param_value(name, &format!("must be one of {}", allowed.join(", "))));
+            return Err(ApiError::param_value(
+                name,
+                &format!("must be one of {}", allowed.join(", ")),
+            ));
         }
-    }
     if let Some(n) = value.as_f64() {
-        if let Some(min) = schema.get("minimum").and_then(Value::as_f64) {
-            if n < min {
-                return Err(ApiError::param_value(name, &format!("must be at least {min}")));
+        if let Some(min) = schema.get("minimum").and_then(Value::as_f64)
+            && n < min {
+                return Err(ApiError::param_value(
+                    name,
+                    &format!("must be at least {min}"),
+                ));
             }
-        }
-        if let Some(max) = schema.get("maximum").and_then(Value::as_f64) {
-            if n > max {
+        if let Some(max) = schema.get("maximum").and_then(Value::as_f64)
+            && n > max {
                 return Err(ApiError::param_too_large(name, max as i64));
             }
-        }
     }
     match value {
         Value::Object(map) => {
@@ -63,19 +72,27 @@ pub(crate) fn check(schema: &Value, value: &Value, name: &str) -> Result<(), Api
             }
         }
         Value::Array(items) => {
-            if let Some(min) = schema.get("minItems").and_then(Value::as_u64) {
-                if (items.len() as u64) < min {
-                    return Err(ApiError::param_value(name, &format!("needs at least {min} item(s)")));
+            if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
+                && (items.len() as u64) < min {
+                    return Err(ApiError::param_value(
+                        name,
+                        &format!("needs at least {min} item(s)"),
+                    ));
                 }
-            }
-            if let Some(max) = schema.get("maxItems").and_then(Value::as_u64) {
-                if items.len() as u64 > max {
-                    return Err(ApiError::param_value(name, &format!("takes at most {max} items")));
+            if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
+                && items.len() as u64 > max {
+                    return Err(ApiError::param_value(
+                        name,
+                        &format!("takes at most {max} items"),
+                    ));
                 }
-            }
             if let Some(item_schema) = schema.get("items") {
                 for (i, item) in items.iter().enumerate() {
-                    check(item_schema, item, &format!("{}[{i}]", if name.is_empty() { "body" } else { name }))?;
+                    check(
+                        item_schema,
+                        item,
+                        &format!("{}[{i}]", if name.is_empty() { "body" } else { name }),
+                    )?;
                 }
             }
         }
@@ -85,7 +102,11 @@ pub(crate) fn check(schema: &Value, value: &Value, name: &str) -> Result<(), Api
 }
 
 fn join(parent: &str, field: &str) -> String {
-    if parent.is_empty() { field.to_string() } else { format!("{parent}.{field}") }
+    if parent.is_empty() {
+        field.to_string()
+    } else {
+        format!("{parent}.{field}")
+    }
 }
 
 fn type_matches(ty: &str, value: &Value) -> bool {
@@ -132,23 +153,40 @@ mod tests {
     }
 
     fn code(value: Value) -> Option<(&'static str, String)> {
-        check(&schema(), &value, "").err().map(|e| (e.code, e.meta["param_name"].as_str().unwrap_or("").to_string()))
+        check(&schema(), &value, "").err().map(|e| {
+            (
+                e.code,
+                e.meta["param_name"].as_str().unwrap_or("").to_string(),
+            )
+        })
     }
 
     #[test]
     fn accepts_a_valid_body() {
-        assert_eq!(code(json!({ "user_id": "u", "actor": { "sub": "x", "extra": 1 } })), None);
+        assert_eq!(
+            code(json!({ "user_id": "u", "actor": { "sub": "x", "extra": 1 } })),
+            None
+        );
     }
 
     #[test]
     fn reports_each_problem_with_its_code() {
-        assert_eq!(code(json!({ "actor": { "sub": "x" } })), Some(("form_param_missing", "user_id".into())));
-        assert_eq!(code(json!({ "user_id": "u", "actor": {} })), Some(("form_param_missing", "actor.sub".into())));
+        assert_eq!(
+            code(json!({ "actor": { "sub": "x" } })),
+            Some(("form_param_missing", "user_id".into()))
+        );
+        assert_eq!(
+            code(json!({ "user_id": "u", "actor": {} })),
+            Some(("form_param_missing", "actor.sub".into()))
+        );
         assert_eq!(
             code(json!({ "user_id": "u", "actor": { "sub": "x" }, "nope": 1 })),
             Some(("form_param_unknown", "nope".into()))
         );
-        assert_eq!(code(json!({ "user_id": 5, "actor": { "sub": "x" } })), Some(("form_param_value_invalid", "user_id".into())));
+        assert_eq!(
+            code(json!({ "user_id": 5, "actor": { "sub": "x" } })),
+            Some(("form_param_value_invalid", "user_id".into()))
+        );
         assert_eq!(
             code(json!({ "user_id": "u", "actor": { "sub": "x" }, "expires_in_seconds": 1000 })),
             Some(("form_param_value_too_large", "expires_in_seconds".into()))
@@ -157,6 +195,9 @@ mod tests {
             code(json!({ "user_id": "u", "actor": { "sub": "x" }, "kind": "c" })),
             Some(("form_param_value_invalid", "kind".into()))
         );
-        assert_eq!(code(json!([1])), Some(("form_param_value_invalid", "request body".into())));
+        assert_eq!(
+            code(json!([1])),
+            Some(("form_param_value_invalid", "request body".into()))
+        );
     }
 }

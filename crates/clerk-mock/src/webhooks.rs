@@ -28,23 +28,30 @@ pub(crate) struct WebhookTarget {
 
 impl fmt::Debug for WebhookTarget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WebhookTarget").field("uri", &self.uri).field("key", &"<redacted>").finish()
+        f.debug_struct("WebhookTarget")
+            .field("uri", &self.uri)
+            .field("key", &"<redacted>")
+            .finish()
     }
 }
 
 impl WebhookTarget {
     /// Checks the URL (plain `http://`, as test receivers are) and decodes the `whsec_` secret.
     pub fn new(url: &str, secret: &str) -> Result<Self, String> {
-        let uri: Uri = url.parse().map_err(|e| format!("webhook URL '{url}' is not a valid URL: {e}"))?;
+        let uri: Uri = url
+            .parse()
+            .map_err(|e| format!("webhook URL '{url}' is not a valid URL: {e}"))?;
         if uri.scheme_str() != Some("http") || uri.host().is_none() {
-            return Err(format!("webhook URL '{url}' must be an http:// URL with a host"));
+            return Err(format!(
+                "webhook URL '{url}' must be an http:// URL with a host"
+            ));
         }
         let encoded = secret
             .strip_prefix("whsec_")
             .ok_or_else(|| "the webhook signing secret must start with 'whsec_'".to_string())?;
-        let key = STANDARD
-            .decode(encoded)
-            .map_err(|_| "the webhook signing secret is not 'whsec_' followed by base64".to_string())?;
+        let key = STANDARD.decode(encoded).map_err(|_| {
+            "the webhook signing secret is not 'whsec_' followed by base64".to_string()
+        })?;
         if key.is_empty() {
             return Err("the webhook signing secret has an empty key".into());
         }
@@ -109,18 +116,35 @@ pub(crate) fn sign(key: &[u8], msg_id: &str, timestamp: &str, body: &str) -> Str
     format!("v1,{}", STANDARD.encode(tag.as_ref()))
 }
 
-async fn post(uri: &Uri, msg_id: &str, timestamp: &str, signature: &str, body: String) -> Result<u16, String> {
+async fn post(
+    uri: &Uri,
+    msg_id: &str,
+    timestamp: &str,
+    signature: &str,
+    body: String,
+) -> Result<u16, String> {
     let host = uri.host().ok_or("no host")?;
     let port = uri.port_u16().unwrap_or(80);
-    let stream = TcpStream::connect((host, port)).await.map_err(|e| e.to_string())?;
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
+    let stream = TcpStream::connect((host, port))
+        .await
+        .map_err(|e| e.to_string())?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| e.to_string())?;
     tokio::spawn(async move {
         // Drives the connection until the answer is read; errors surface through `sender`.
         let _ = connection.await;
     });
-    let authority = uri.authority().map(|a| a.as_str()).unwrap_or(host).to_string();
-    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_string();
+    let authority = uri
+        .authority()
+        .map(|a| a.as_str())
+        .unwrap_or(host)
+        .to_string();
+    let path = uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/")
+        .to_string();
     let request = Request::post(path)
         .header(header::HOST, authority)
         .header(header::CONTENT_TYPE, "application/json")
@@ -130,7 +154,10 @@ async fn post(uri: &Uri, msg_id: &str, timestamp: &str, signature: &str, body: S
         .header("svix-signature", signature)
         .body(Body::from(body))
         .map_err(|e| e.to_string())?;
-    let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(response.status().as_u16())
 }
 

@@ -24,7 +24,12 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// Signs a ticket: a JWT naming the token it stands for, like Clerk's tickets.
-pub(crate) fn ticket(ctx: &Ctx<'_>, token_id: &str, kind: &str, expires_in_secs: i64) -> Result<String, ApiError> {
+pub(crate) fn ticket(
+    ctx: &Ctx<'_>,
+    token_id: &str,
+    kind: &str,
+    expires_in_secs: i64,
+) -> Result<String, ApiError> {
     let iat = now_secs();
     let claims = json!({ "iid": ctx.env.instance_id, "sid": token_id, "st": kind, "iat": iat, "exp": iat + expires_in_secs });
     keys::sign_jwt(&ctx.env.instance_id, &claims).ok_or_else(ApiError::internal)
@@ -39,14 +44,25 @@ pub(crate) fn ticket_url(ctx: &Ctx<'_>, ticket: &str) -> String {
 pub(crate) fn create(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let user_id = req.required_str("user_id")?;
     find(ctx.store, user_id)?;
-    let actor = req.field("actor").cloned().ok_or_else(|| ApiError::param_missing("actor"))?;
+    let actor = req
+        .field("actor")
+        .cloned()
+        .ok_or_else(|| ApiError::param_missing("actor"))?;
     let expires_in = req.i64_field("expires_in_seconds").unwrap_or(3600);
-    let session_max = req.i64_field("session_max_duration_in_seconds").unwrap_or(1800);
+    let session_max = req
+        .i64_field("session_max_duration_in_seconds")
+        .unwrap_or(1800);
     if expires_in <= 0 {
-        return Err(ApiError::param_value("expires_in_seconds", "must be positive"));
+        return Err(ApiError::param_value(
+            "expires_in_seconds",
+            "must be positive",
+        ));
     }
     if session_max <= 0 {
-        return Err(ApiError::param_value("session_max_duration_in_seconds", "must be positive"));
+        return Err(ApiError::param_value(
+            "session_max_duration_in_seconds",
+            "must be positive",
+        ));
     }
     let id = ctx.id("act");
     let token = ticket(ctx, &id, "actor_token", expires_in)?;
@@ -62,10 +78,16 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
         "created_at": at,
         "updated_at": at,
     });
-    ctx.store.tickets.insert(token, TicketRef::Actor(id.clone()));
+    ctx.store
+        .tickets
+        .insert(token, TicketRef::Actor(id.clone()));
     ctx.store.actor_tokens.insert(
         id,
-        ActorTokenRow { json: json.clone(), session_max_duration_secs: session_max, expires_at_ms: at + expires_in * 1000 },
+        ActorTokenRow {
+            json: json.clone(),
+            session_max_duration_secs: session_max,
+            expires_at_ms: at + expires_in * 1000,
+        },
     );
     Ok(Reply::ok(json))
 }
@@ -73,7 +95,11 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
 /// `POST /actor_tokens/{actor_token_id}/revoke`: only pending tokens can be revoked.
 pub(crate) fn revoke(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let id = req.path_param("actor_token_id");
-    let row = ctx.store.actor_tokens.get_mut(id).ok_or_else(|| ApiError::not_found("actor token", id))?;
+    let row = ctx
+        .store
+        .actor_tokens
+        .get_mut(id)
+        .ok_or_else(|| ApiError::not_found("actor token", id))?;
     let status = row.json["status"].as_str().unwrap_or_default().to_string();
     if status != "pending" {
         return Err(ApiError::new(
@@ -95,12 +121,21 @@ fn ticket_error(code: &'static str, message: &str, long: &str) -> ApiError {
 /// Accepts a ticket: checks its token, marks it accepted and starts the session.
 fn accept(ctx: &mut Ctx<'_>, ticket: &str) -> Result<Reply, ApiError> {
     let reference = ctx.store.tickets.get(ticket).cloned().ok_or_else(|| {
-        ApiError::new(StatusCode::NOT_FOUND, "resource_not_found", "not found", "This ticket is unknown to this server.")
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "resource_not_found",
+            "not found",
+            "This ticket is unknown to this server.",
+        )
     })?;
     let at = now();
     let (user_id, actor, lifetime_ms) = match &reference {
         TicketRef::Actor(id) => {
-            let row = ctx.store.actor_tokens.get(id).ok_or_else(|| ApiError::not_found("actor token", id))?;
+            let row = ctx
+                .store
+                .actor_tokens
+                .get(id)
+                .ok_or_else(|| ApiError::not_found("actor token", id))?;
             match row.json["status"].as_str() {
                 Some("revoked") => {
                     return Err(ticket_error(
@@ -126,10 +161,18 @@ fn accept(ctx: &mut Ctx<'_>, ticket: &str) -> Result<Reply, ApiError> {
                 _ => {}
             }
             let user_id = row.json["user_id"].as_str().unwrap_or_default().to_string();
-            (user_id, Some(row.json["actor"].clone()), row.session_max_duration_secs * 1000)
+            (
+                user_id,
+                Some(row.json["actor"].clone()),
+                row.session_max_duration_secs * 1000,
+            )
         }
         TicketRef::SignIn(id) => {
-            let token = ctx.store.sign_in_tokens.get(id).ok_or_else(|| ApiError::not_found("sign-in token", id))?;
+            let token = ctx
+                .store
+                .sign_in_tokens
+                .get(id)
+                .ok_or_else(|| ApiError::not_found("sign-in token", id))?;
             if token["status"] != "pending" {
                 return Err(ticket_error(
                     "sign_in_token_cannot_be_used",
@@ -137,7 +180,11 @@ fn accept(ctx: &mut Ctx<'_>, ticket: &str) -> Result<Reply, ApiError> {
                     "This sign-in token was already used or revoked.",
                 ));
             }
-            (token["user_id"].as_str().unwrap_or_default().to_string(), None, DEFAULT_SESSION_MS)
+            (
+                token["user_id"].as_str().unwrap_or_default().to_string(),
+                None,
+                DEFAULT_SESSION_MS,
+            )
         }
     };
     if ctx.store.users.get(&user_id).is_none() {
@@ -182,12 +229,20 @@ pub(crate) async fn accept_ticket(State(shared): State<Arc<Shared>>, request: Re
         serde_json::from_slice::<Value>(&bytes)
             .ok()
             .and_then(|v| v.get("ticket").and_then(Value::as_str).map(str::to_string))
-            .or_else(|| form_urlencoded::parse(&bytes).find(|(k, _)| k == "ticket").map(|(_, v)| v.into_owned()))
+            .or_else(|| {
+                form_urlencoded::parse(&bytes)
+                    .find(|(k, _)| k == "ticket")
+                    .map(|(_, v)| v.into_owned())
+            })
     };
     let Some(ticket) = from_query.or_else(from_body) else {
         return error_response(&shared, &ApiError::param_missing("ticket"));
     };
-    let user_agent = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let user_agent = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     match with_store(&shared, user_agent, |ctx| accept(ctx, &ticket)) {
         Ok(reply) => reply_response(reply),
         Err(e) => error_response(&shared, &e),

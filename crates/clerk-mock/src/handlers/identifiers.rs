@@ -91,7 +91,10 @@ fn locate(ctx: &Ctx<'_>, req: &Req) -> Result<(Kind, String, String), ApiError> 
         .owner(id)
         .filter(|owner| {
             // The id must also be of the kind the path expects.
-            ctx.store.users.get(owner).is_some_and(|u| position(u, kind, id).is_some())
+            ctx.store
+                .users
+                .get(owner)
+                .is_some_and(|u| position(u, kind, id).is_some())
         })
         .map(str::to_string)
         .ok_or_else(|| ApiError::not_found(kind.object.replace('_', " ").as_str(), id))?;
@@ -99,7 +102,10 @@ fn locate(ctx: &Ctx<'_>, req: &Req) -> Result<(Kind, String, String), ApiError> 
 }
 
 fn position(user: &Value, kind: Kind, id: &str) -> Option<usize> {
-    user[kind.list].as_array()?.iter().position(|i| i["id"] == id)
+    user[kind.list]
+        .as_array()?
+        .iter()
+        .position(|i| i["id"] == id)
 }
 
 /// Runs `change` on the identifier and its user, then stamps both and emits `user.updated`.
@@ -135,7 +141,9 @@ fn add(ctx: &mut Ctx<'_>, req: &Req, kind: Kind, item: Value) -> Result<Reply, A
     }
     user["updated_at"] = Value::from(now());
     let snapshot = user.clone();
-    ctx.store.identifications.add(&id, item[kind.value].as_str().unwrap_or_default(), &owner);
+    ctx.store
+        .identifications
+        .add(&id, item[kind.value].as_str().unwrap_or_default(), &owner);
     ctx.emit("user.updated", |_| snapshot);
     Ok(Reply::ok(item))
 }
@@ -146,7 +154,12 @@ pub(crate) fn create_email(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiErr
     find(ctx.store, owner)?;
     let address = req.required_str("email_address")?;
     check_new_email(ctx.store, "email_address", address)?;
-    let item = email_json(&ctx.id("idn"), address, req.bool_field("verified").unwrap_or(false), now());
+    let item = email_json(
+        &ctx.id("idn"),
+        address,
+        req.bool_field("verified").unwrap_or(false),
+        now(),
+    );
     add(ctx, req, EMAIL, item)
 }
 
@@ -156,7 +169,12 @@ pub(crate) fn create_phone(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiErr
     find(ctx.store, owner)?;
     let number = req.required_str("phone_number")?;
     check_new_phone(ctx.store, "phone_number", number)?;
-    let mut item = phone_json(&ctx.id("idn"), number, req.bool_field("verified").unwrap_or(false), now());
+    let mut item = phone_json(
+        &ctx.id("idn"),
+        number,
+        req.bool_field("verified").unwrap_or(false),
+        now(),
+    );
     if req.bool_field("reserved_for_second_factor") == Some(true) {
         item["reserved_for_second_factor"] = Value::Bool(true);
     }
@@ -176,7 +194,8 @@ pub(crate) fn update(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let (kind, id, owner) = locate(ctx, req)?;
     let item = modify(ctx, &owner, kind, &id, |user, index| {
         if let Some(verified) = req.bool_field("verified") {
-            user[kind.list][index]["verification"] = verification(if verified { "verified" } else { "unverified" });
+            user[kind.list][index]["verification"] =
+                verification(if verified { "verified" } else { "unverified" });
         }
         if req.bool_field("primary") == Some(true) {
             user[kind.primary] = Value::from(id.clone());
@@ -196,7 +215,10 @@ pub(crate) fn delete(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
         list.retain(|i| i["id"] != id.as_str());
     }
     if user[kind.primary] == id.as_str() {
-        user[kind.primary] = user[kind.list].get(0).map(|i| i["id"].clone()).unwrap_or(Value::Null);
+        user[kind.primary] = user[kind.list]
+            .get(0)
+            .map(|i| i["id"].clone())
+            .unwrap_or(Value::Null);
     }
     user["updated_at"] = Value::from(now());
     let snapshot = user.clone();
@@ -215,7 +237,12 @@ fn replace(ctx: &mut Ctx<'_>, req: &Req, kind: Kind, mut item: Value) -> Result<
     let user = find_mut(ctx.store, &owner)?;
     let old: Vec<String> = user[kind.list]
         .as_array()
-        .map(|items| items.iter().filter_map(|i| i["id"].as_str().map(str::to_string)).collect())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i["id"].as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     user[kind.list] = Value::Array(vec![item.clone()]);
     user[kind.primary] = Value::from(new_id.clone());
@@ -224,7 +251,11 @@ fn replace(ctx: &mut Ctx<'_>, req: &Req, kind: Kind, mut item: Value) -> Result<
     for id in old {
         ctx.store.identifications.remove(&id);
     }
-    ctx.store.identifications.add(&new_id, item[kind.value].as_str().unwrap_or_default(), &owner);
+    ctx.store.identifications.add(
+        &new_id,
+        item[kind.value].as_str().unwrap_or_default(),
+        &owner,
+    );
     ctx.emit("user.updated", |_| snapshot);
     Ok(Reply::ok(item))
 }

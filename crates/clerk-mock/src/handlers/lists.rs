@@ -15,17 +15,29 @@ fn identifier_type(identifier: &str) -> Result<&'static str, ApiError> {
     } else if identifier.starts_with("0x") && identifier.len() == 42 {
         Ok("web3_wallet")
     } else {
-        Err(ApiError::param_format("identifier", "an email address (or *@domain), an E.164 phone number or a web3 wallet"))
+        Err(ApiError::param_format(
+            "identifier",
+            "an email address (or *@domain), an E.164 phone number or a web3 wallet",
+        ))
     }
 }
 
 fn create(ctx: &mut Ctx<'_>, req: &Req, blocklist: bool) -> Result<Reply, ApiError> {
     let identifier = req.required_str("identifier")?.to_string();
     let kind = identifier_type(&identifier)?;
-    let (object, prefix) = if blocklist { ("blocklist_identifier", "blid") } else { ("allowlist_identifier", "alid") };
+    let (object, prefix) = if blocklist {
+        ("blocklist_identifier", "blid")
+    } else {
+        ("allowlist_identifier", "alid")
+    };
     let id = ctx.id(prefix);
-    if table(ctx, blocklist).values().any(|row| row["identifier"] == identifier.as_str()) {
-        return Err(ApiError::duplicate_record(format!("The identifier '{identifier}' is already on the list.")));
+    if table(ctx, blocklist)
+        .values()
+        .any(|row| row["identifier"] == identifier.as_str())
+    {
+        return Err(ApiError::duplicate_record(format!(
+            "The identifier '{identifier}' is already on the list."
+        )));
     }
     let at = now();
     let row = json!({
@@ -42,13 +54,23 @@ fn create(ctx: &mut Ctx<'_>, req: &Req, blocklist: bool) -> Result<Reply, ApiErr
 }
 
 fn table<'c>(ctx: &'c mut Ctx<'_>, blocklist: bool) -> &'c mut Table<Value> {
-    if blocklist { &mut ctx.store.blocklist } else { &mut ctx.store.allowlist }
+    if blocklist {
+        &mut ctx.store.blocklist
+    } else {
+        &mut ctx.store.allowlist
+    }
 }
 
 fn delete(ctx: &mut Ctx<'_>, req: &Req, blocklist: bool) -> Result<Reply, ApiError> {
     let id = req.path_param("identifier_id").to_string();
-    let object = if blocklist { "blocklist_identifier" } else { "allowlist_identifier" };
-    table(ctx, blocklist).remove(&id).ok_or_else(|| ApiError::not_found("identifier", &id))?;
+    let object = if blocklist {
+        "blocklist_identifier"
+    } else {
+        "allowlist_identifier"
+    };
+    table(ctx, blocklist)
+        .remove(&id)
+        .ok_or_else(|| ApiError::not_found("identifier", &id))?;
     Ok(Reply::ok(deleted(object, &id)))
 }
 

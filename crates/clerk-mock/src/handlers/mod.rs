@@ -34,7 +34,13 @@ pub(crate) struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     pub fn new(store: &'a mut Store, env: &'a Env, user_agent: &'a str, webhooks: bool) -> Self {
-        Ctx { store, env, user_agent, webhooks, events: Vec::new() }
+        Ctx {
+            store,
+            env,
+            user_agent,
+            webhooks,
+            events: Vec::new(),
+        }
     }
 
     /// A new id with Clerk's prefix for the kind.
@@ -46,14 +52,17 @@ impl<'a> Ctx<'a> {
     pub fn emit(&mut self, kind: &'static str, data: impl FnOnce(&Store) -> Value) {
         if self.webhooks {
             let data = data(self.store);
-            self.events.push(Event { kind, data, user_agent: self.user_agent.to_string() });
+            self.events.push(Event {
+                kind,
+                data,
+                user_agent: self.user_agent.to_string(),
+            });
         }
     }
 
     pub fn take_events(&mut self) -> Vec<Event> {
         std::mem::take(&mut self.events)
     }
-
 }
 
 /// The `order_by` parameter, checked against the fields a listing can sort by.
@@ -62,7 +71,10 @@ pub(crate) fn order_by(req: &Req, allowed: &[&str], default: &str) -> Result<Ord
     if !allowed.contains(&order.field.as_str()) {
         return Err(ApiError::param_value(
             "order_by",
-            &format!("must name one of {} (with an optional + or - prefix)", allowed.join(", ")),
+            &format!(
+                "must name one of {} (with an optional + or - prefix)",
+                allowed.join(", ")
+            ),
         ));
     }
     Ok(order)
@@ -72,13 +84,24 @@ pub(crate) fn order_by(req: &Req, allowed: &[&str], default: &str) -> Result<Ord
 /// milliseconds since the epoch.
 pub(crate) fn parse_rfc3339(text: &str) -> Option<i64> {
     let b = text.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let num = |range: std::ops::Range<usize>| -> Option<i64> { text.get(range)?.parse().ok() };
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return None;
     }
     let mut rest = &text[19..];
@@ -94,9 +117,13 @@ pub(crate) fn parse_rfc3339(text: &str) -> Option<i64> {
     }
     let offset_minutes = match rest {
         "Z" | "z" => 0,
-        _ if rest.len() == 6 && (rest.starts_with('+') || rest.starts_with('-')) && &rest[3..4] == ":" => {
+        _ if rest.len() == 6
+            && (rest.starts_with('+') || rest.starts_with('-'))
+            && &rest[3..4] == ":" =>
+        {
             let sign = if rest.starts_with('-') { -1 } else { 1 };
-            sign * (rest.get(1..3)?.parse::<i64>().ok()? * 60 + rest.get(4..6)?.parse::<i64>().ok()?)
+            sign * (rest.get(1..3)?.parse::<i64>().ok()? * 60
+                + rest.get(4..6)?.parse::<i64>().ok()?)
         }
         _ => return None,
     };
@@ -116,15 +143,20 @@ pub(crate) fn parse_rfc3339(text: &str) -> Option<i64> {
 pub(crate) fn time_field(req: &Req, name: &str) -> Result<Option<i64>, ApiError> {
     match req.str_field(name) {
         None => Ok(None),
-        Some(text) => parse_rfc3339(text)
-            .map(Some)
-            .ok_or_else(|| ApiError::param_format(name, "a date-time in RFC 3339 format (e.g. 2024-05-01T10:00:00Z)")),
+        Some(text) => parse_rfc3339(text).map(Some).ok_or_else(|| {
+            ApiError::param_format(
+                name,
+                "a date-time in RFC 3339 format (e.g. 2024-05-01T10:00:00Z)",
+            )
+        }),
     }
 }
 
 /// True for text shaped like an email address (`local@domain.tld`, no spaces).
 pub(crate) fn looks_like_email(text: &str) -> bool {
-    let Some((local, domain)) = text.split_once('@') else { return false };
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && !domain.contains('@')
         && domain.contains('.')
@@ -135,8 +167,9 @@ pub(crate) fn looks_like_email(text: &str) -> bool {
 
 /// True for an E.164 phone number: `+` and 7 to 15 digits.
 pub(crate) fn looks_like_phone(text: &str) -> bool {
-    text.strip_prefix('+')
-        .is_some_and(|digits| (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()))
+    text.strip_prefix('+').is_some_and(|digits| {
+        (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+    })
 }
 
 /// A handler's answer.
@@ -155,15 +188,30 @@ impl Reply {
     }
 
     pub fn json(status: StatusCode, body: Value) -> Self {
-        Reply { status, body: Some(body), html: None, cookie: None }
+        Reply {
+            status,
+            body: Some(body),
+            html: None,
+            cookie: None,
+        }
     }
 
     pub fn empty(status: StatusCode) -> Self {
-        Reply { status, body: None, html: None, cookie: None }
+        Reply {
+            status,
+            body: None,
+            html: None,
+            cookie: None,
+        }
     }
 
     pub fn html(markup: &'static str) -> Self {
-        Reply { status: StatusCode::OK, body: None, html: Some(markup), cookie: None }
+        Reply {
+            status: StatusCode::OK,
+            body: None,
+            html: Some(markup),
+            cookie: None,
+        }
     }
 }
 
@@ -218,8 +266,14 @@ static HANDLERS: &[(&str, Handler)] = &[
     ("DeleteUserProfileImage", users::delete_profile_image),
     ("VerifyPassword", users::verify_password),
     ("RemoveUserPassword", users::remove_password),
-    ("UsersGetOrganizationMemberships", organizations::user_memberships),
-    ("UsersGetOrganizationInvitations", organizations::user_invitations),
+    (
+        "UsersGetOrganizationMemberships",
+        organizations::user_memberships,
+    ),
+    (
+        "UsersGetOrganizationInvitations",
+        organizations::user_invitations,
+    ),
     // Email addresses and phone numbers.
     ("CreateEmailAddress", identifiers::create_email),
     ("GetEmailAddress", identifiers::get),
@@ -251,22 +305,61 @@ static HANDLERS: &[(&str, Handler)] = &[
     ("UpdateOrganization", organizations::update),
     ("DeleteOrganization", organizations::delete),
     ("MergeOrganizationMetadata", organizations::merge_metadata),
-    ("ReplaceOrganizationMetadata", organizations::replace_metadata),
+    (
+        "ReplaceOrganizationMetadata",
+        organizations::replace_metadata,
+    ),
     ("UploadOrganizationLogo", organizations::upload_logo),
     ("DeleteOrganizationLogo", organizations::delete_logo),
-    ("CreateOrganizationMembership", organizations::create_membership),
-    ("ListOrganizationMemberships", organizations::list_memberships),
-    ("UpdateOrganizationMembership", organizations::update_membership),
-    ("DeleteOrganizationMembership", organizations::delete_membership),
-    ("UpdateOrganizationMembershipMetadata", organizations::membership_metadata),
-    ("InstanceGetOrganizationMemberships", organizations::instance_memberships),
-    ("CreateOrganizationInvitation", organizations::create_invitation),
-    ("CreateOrganizationInvitationBulk", organizations::create_invitations_bulk),
-    ("ListOrganizationInvitations", organizations::list_invitations),
-    ("ListPendingOrganizationInvitations", organizations::list_pending_invitations),
+    (
+        "CreateOrganizationMembership",
+        organizations::create_membership,
+    ),
+    (
+        "ListOrganizationMemberships",
+        organizations::list_memberships,
+    ),
+    (
+        "UpdateOrganizationMembership",
+        organizations::update_membership,
+    ),
+    (
+        "DeleteOrganizationMembership",
+        organizations::delete_membership,
+    ),
+    (
+        "UpdateOrganizationMembershipMetadata",
+        organizations::membership_metadata,
+    ),
+    (
+        "InstanceGetOrganizationMemberships",
+        organizations::instance_memberships,
+    ),
+    (
+        "CreateOrganizationInvitation",
+        organizations::create_invitation,
+    ),
+    (
+        "CreateOrganizationInvitationBulk",
+        organizations::create_invitations_bulk,
+    ),
+    (
+        "ListOrganizationInvitations",
+        organizations::list_invitations,
+    ),
+    (
+        "ListPendingOrganizationInvitations",
+        organizations::list_pending_invitations,
+    ),
     ("GetOrganizationInvitation", organizations::get_invitation),
-    ("RevokeOrganizationInvitation", organizations::revoke_invitation),
-    ("ListInstanceOrganizationInvitations", organizations::instance_invitations),
+    (
+        "RevokeOrganizationInvitation",
+        organizations::revoke_invitation,
+    ),
+    (
+        "ListInstanceOrganizationInvitations",
+        organizations::instance_invitations,
+    ),
     // Allow-list, block-list, invitations.
     ("ListAllowlistIdentifiers", lists::list_allowlist),
     ("CreateAllowlistIdentifier", lists::create_allowlist),
@@ -282,7 +375,10 @@ static HANDLERS: &[(&str, Handler)] = &[
 
 /// The stateful handler of an operation, if it has one.
 pub(crate) fn lookup(operation_id: &str) -> Option<Handler> {
-    HANDLERS.iter().find(|(id, _)| *id == operation_id).map(|(_, h)| *h)
+    HANDLERS
+        .iter()
+        .find(|(id, _)| *id == operation_id)
+        .map(|(_, h)| *h)
 }
 
 /// Ids of the operations that keep state.
@@ -297,8 +393,14 @@ mod tests {
     #[test]
     fn rfc3339_parses_to_epoch_millis() {
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_rfc3339("2024-02-29T12:30:15.5Z"), Some(1_709_209_815_500));
-        assert_eq!(parse_rfc3339("2024-02-29T14:30:15+02:00"), Some(1_709_209_815_000));
+        assert_eq!(
+            parse_rfc3339("2024-02-29T12:30:15.5Z"),
+            Some(1_709_209_815_500)
+        );
+        assert_eq!(
+            parse_rfc3339("2024-02-29T14:30:15+02:00"),
+            Some(1_709_209_815_000)
+        );
         assert_eq!(parse_rfc3339("2024-13-01T00:00:00Z"), None);
         assert_eq!(parse_rfc3339("yesterday"), None);
     }

@@ -26,19 +26,31 @@ fn find<'s>(store: &'s Store, id_or_slug: &str) -> Result<&'s Value, ApiError> {
     store
         .organizations
         .get(id_or_slug)
-        .or_else(|| store.organizations.values().find(|o| o["slug"] == id_or_slug))
+        .or_else(|| {
+            store
+                .organizations
+                .values()
+                .find(|o| o["slug"] == id_or_slug)
+        })
         .ok_or_else(|| ApiError::not_found("organization", id_or_slug))
 }
 
 fn find_id(store: &Store, id_or_slug: &str) -> Result<String, ApiError> {
-    Ok(find(store, id_or_slug)?["id"].as_str().unwrap_or_default().to_string())
+    Ok(find(store, id_or_slug)?["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string())
 }
 
 /// The organization as answered: with its member and pending invitation counts.
 fn render(store: &Store, org: &Value) -> Value {
     let mut out = org.clone();
     let id = &org["id"];
-    let members = store.memberships.values().filter(|m| &m["organization_id"] == id).count();
+    let members = store
+        .memberships
+        .values()
+        .filter(|m| &m["organization_id"] == id)
+        .count();
     let pending = store
         .organization_invitations
         .values()
@@ -63,11 +75,18 @@ fn slugify(name: &str) -> String {
         }
     }
     let slug = slug.trim_end_matches('-').to_string();
-    if slug.is_empty() { "organization".into() } else { slug }
+    if slug.is_empty() {
+        "organization".into()
+    } else {
+        slug
+    }
 }
 
 fn slug_taken(store: &Store, slug: &str, own_id: Option<&str>) -> bool {
-    store.organizations.values().any(|o| o["slug"] == slug && Some(o["id"].as_str().unwrap_or_default()) != own_id)
+    store
+        .organizations
+        .values()
+        .any(|o| o["slug"] == slug && Some(o["id"].as_str().unwrap_or_default()) != own_id)
 }
 
 /// `POST /organizations`.
@@ -128,13 +147,19 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
 
 /// `GET /organizations/{organization_id}` (id or slug).
 pub(crate) fn get(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
-    Ok(Reply::ok(render_id(ctx.store, req.path_param("organization_id"))?))
+    Ok(Reply::ok(render_id(
+        ctx.store,
+        req.path_param("organization_id"),
+    )?))
 }
 
 /// `GET /organizations`.
 pub(crate) fn list(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let order = order_by(req, &["name", "created_at", "members_count"], "-created_at")?;
-    let query = req.query("query").map(str::to_lowercase).filter(|q| !q.is_empty());
+    let query = req
+        .query("query")
+        .map(str::to_lowercase)
+        .filter(|q| !q.is_empty());
     let user_ids = req.query_all("user_id");
     let org_ids = req.query_all("organization_id");
     let store = &*ctx.store;
@@ -144,16 +169,17 @@ pub(crate) fn list(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
         .into_iter()
         .filter(|o| {
             query.as_deref().is_none_or(|q| {
-                ["id", "name", "slug"].iter().any(|f| o[*f].as_str().is_some_and(|v| v.to_lowercase().contains(q)))
+                ["id", "name", "slug"]
+                    .iter()
+                    .any(|f| o[*f].as_str().is_some_and(|v| v.to_lowercase().contains(q)))
             })
         })
         .filter(|o| org_ids.is_empty() || org_ids.iter().any(|id| o["id"] == *id))
         .filter(|o| {
             user_ids.is_empty()
-                || store
-                    .memberships
-                    .values()
-                    .any(|m| m["organization_id"] == o["id"] && user_ids.iter().any(|u| m["user_id"] == *u))
+                || store.memberships.values().any(|m| {
+                    m["organization_id"] == o["id"] && user_ids.iter().any(|u| m["user_id"] == *u)
+                })
         })
         .map(|o| render(store, o))
         .collect();
@@ -183,14 +209,18 @@ fn modify(
 /// `PATCH /organizations/{organization_id}`.
 pub(crate) fn update(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let id = find_id(ctx.store, req.path_param("organization_id"))?;
-    if let Some(slug) = req.str_field("slug") {
-        if slug_taken(ctx.store, slug, Some(&id)) {
+    if let Some(slug) = req.str_field("slug")
+        && slug_taken(ctx.store, slug, Some(&id)) {
             return Err(ApiError::identifier_exists("slug", "slug"));
         }
-    }
     let created_at = time_field(req, "created_at")?;
     modify(ctx, &id, |org| {
-        for field in ["name", "slug", "max_allowed_memberships", "admin_delete_enabled"] {
+        for field in [
+            "name",
+            "slug",
+            "max_allowed_memberships",
+            "admin_delete_enabled",
+        ] {
             if let Some(value) = req.field(field) {
                 org[field] = value.clone();
             }
@@ -211,17 +241,28 @@ pub(crate) fn delete(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let org = ctx.store.organizations.remove(&id).unwrap_or(Value::Null);
     let store = &mut *ctx.store;
     for membership_id in store.memberships.ids() {
-        if store.memberships.get(&membership_id).is_some_and(|m| m["organization_id"] == id.as_str()) {
+        if store
+            .memberships
+            .get(&membership_id)
+            .is_some_and(|m| m["organization_id"] == id.as_str())
+        {
             store.memberships.remove(&membership_id);
         }
     }
     for invitation_id in store.organization_invitations.ids() {
-        if store.organization_invitations.get(&invitation_id).is_some_and(|i| i["organization_id"] == id.as_str()) {
+        if store
+            .organization_invitations
+            .get(&invitation_id)
+            .is_some_and(|i| i["organization_id"] == id.as_str())
+        {
             store.organization_invitations.remove(&invitation_id);
         }
     }
-    let answer = json!({ "object": "organization", "id": id, "slug": org["slug"], "deleted": true });
-    ctx.emit("organization.deleted", |_| super::deleted("organization", &id));
+    let answer =
+        json!({ "object": "organization", "id": id, "slug": org["slug"], "deleted": true });
+    ctx.emit("organization.deleted", |_| {
+        super::deleted("organization", &id)
+    });
     Ok(Reply::ok(answer))
 }
 
@@ -283,7 +324,11 @@ fn role_name(role: &str) -> String {
     let bare = role.strip_prefix("org:").unwrap_or(role);
     let mut chars = bare.chars();
     match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect::<String>().replace('_', " "),
+        Some(first) => first
+            .to_uppercase()
+            .chain(chars)
+            .collect::<String>()
+            .replace('_', " "),
         None => String::new(),
     }
 }
@@ -298,7 +343,9 @@ fn permissions(role: &str) -> Value {
 
 /// The `OrganizationMembership` answer for a stored membership.
 fn render_membership(store: &Store, m: &Value) -> Value {
-    let org = m["organization_id"].as_str().and_then(|id| store.organizations.get(id));
+    let org = m["organization_id"]
+        .as_str()
+        .and_then(|id| store.organizations.get(id));
     let user = m["user_id"].as_str().and_then(|id| store.users.get(id));
     let role = m["role"].as_str().unwrap_or_default();
     json!({
@@ -344,7 +391,12 @@ fn add_member(
     }
     let org = find(ctx.store, org_id)?;
     let limit = org["max_allowed_memberships"].as_i64().unwrap_or(0);
-    let count = ctx.store.memberships.values().filter(|m| m["organization_id"] == org_id).count() as i64;
+    let count = ctx
+        .store
+        .memberships
+        .values()
+        .filter(|m| m["organization_id"] == org_id)
+        .count() as i64;
     if limit > 0 && count >= limit {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -376,50 +428,110 @@ pub(crate) fn create_membership(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, A
     let org_id = find_id(ctx.store, req.path_param("organization_id"))?;
     let user_id = req.required_str("user_id")?;
     let role = req.required_str("role")?;
-    let membership =
-        add_member(ctx, &org_id, user_id, role, metadata(req, "public_metadata"), metadata(req, "private_metadata"))?;
+    let membership = add_member(
+        ctx,
+        &org_id,
+        user_id,
+        role,
+        metadata(req, "public_metadata"),
+        metadata(req, "private_metadata"),
+    )?;
     Ok(Reply::ok(membership))
 }
 
-const MEMBERSHIP_ORDER: &[&str] = &["created_at", "first_name", "last_name", "email_address", "phone_number", "username"];
+const MEMBERSHIP_ORDER: &[&str] = &[
+    "created_at",
+    "first_name",
+    "last_name",
+    "email_address",
+    "phone_number",
+    "username",
+];
 
 /// Memberships matching the filters of a membership listing, sorted, as answers.
-fn list_memberships_of(store: &Store, req: &Req, org_id: Option<&str>, user_id: Option<&str>) -> Result<Vec<Value>, ApiError> {
+fn list_memberships_of(
+    store: &Store,
+    req: &Req,
+    org_id: Option<&str>,
+    user_id: Option<&str>,
+) -> Result<Vec<Value>, ApiError> {
     let order = order_by(req, MEMBERSHIP_ORDER, "-created_at")?;
     let user_ids = req.query_all("user_id");
     let roles = req.query_all("role");
-    let emails: Vec<String> = req.query_all("email_address").iter().map(|e| e.to_lowercase()).collect();
+    let emails: Vec<String> = req
+        .query_all("email_address")
+        .iter()
+        .map(|e| e.to_lowercase())
+        .collect();
     let phones = req.query_all("phone_number");
-    let usernames: Vec<String> = req.query_all("username").iter().map(|u| u.to_lowercase()).collect();
-    let text = |name: &str| req.query(name).map(str::to_lowercase).filter(|q| !q.is_empty());
-    let (query, name_query, email_query, username_query, phone_query) =
-        (text("query"), text("name_query"), text("email_address_query"), text("username_query"), text("phone_number_query"));
+    let usernames: Vec<String> = req
+        .query_all("username")
+        .iter()
+        .map(|u| u.to_lowercase())
+        .collect();
+    let text = |name: &str| {
+        req.query(name)
+            .map(str::to_lowercase)
+            .filter(|q| !q.is_empty())
+    };
+    let (query, name_query, email_query, username_query, phone_query) = (
+        text("query"),
+        text("name_query"),
+        text("email_address_query"),
+        text("username_query"),
+        text("phone_number_query"),
+    );
     let has = |value: &Value, q: &str| value.as_str().is_some_and(|v| v.to_lowercase().contains(q));
 
     let mut rows: Vec<(Value, Value)> = Vec::new();
     for m in store.memberships.ordered() {
-        if org_id.is_some_and(|o| m["organization_id"] != o) || user_id.is_some_and(|u| m["user_id"] != u) {
+        if org_id.is_some_and(|o| m["organization_id"] != o)
+            || user_id.is_some_and(|u| m["user_id"] != u)
+        {
             continue;
         }
-        let user = m["user_id"].as_str().and_then(|id| store.users.get(id)).cloned().unwrap_or(Value::Null);
+        let user = m["user_id"]
+            .as_str()
+            .and_then(|id| store.users.get(id))
+            .cloned()
+            .unwrap_or(Value::Null);
         let user_emails: Vec<String> = user["email_addresses"]
             .as_array()
-            .map(|a| a.iter().filter_map(|e| e["email_address"].as_str().map(str::to_lowercase)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e["email_address"].as_str().map(str::to_lowercase))
+                    .collect()
+            })
             .unwrap_or_default();
         let user_phones: Vec<&str> = user["phone_numbers"]
             .as_array()
-            .map(|a| a.iter().filter_map(|p| p["phone_number"].as_str()).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p["phone_number"].as_str())
+                    .collect()
+            })
             .unwrap_or_default();
         let keep = (user_ids.is_empty() || user_ids.iter().any(|u| m["user_id"] == *u))
             && (roles.is_empty() || roles.iter().any(|r| m["role"] == *r))
             && (emails.is_empty() || user_emails.iter().any(|e| emails.contains(e)))
             && (phones.is_empty() || user_phones.iter().any(|p| phones.contains(p)))
-            && (usernames.is_empty() || user["username"].as_str().is_some_and(|u| usernames.contains(&u.to_lowercase())))
+            && (usernames.is_empty()
+                || user["username"]
+                    .as_str()
+                    .is_some_and(|u| usernames.contains(&u.to_lowercase())))
             && req.query_all("web3_wallet").is_empty()
-            && name_query.as_deref().is_none_or(|q| has(&user["first_name"], q) || has(&user["last_name"], q))
-            && email_query.as_deref().is_none_or(|q| user_emails.iter().any(|e| e.contains(q)))
-            && phone_query.as_deref().is_none_or(|q| user_phones.iter().any(|p| p.contains(q)))
-            && username_query.as_deref().is_none_or(|q| has(&user["username"], q))
+            && name_query
+                .as_deref()
+                .is_none_or(|q| has(&user["first_name"], q) || has(&user["last_name"], q))
+            && email_query
+                .as_deref()
+                .is_none_or(|q| user_emails.iter().any(|e| e.contains(q)))
+            && phone_query
+                .as_deref()
+                .is_none_or(|q| user_phones.iter().any(|p| p.contains(q)))
+            && username_query
+                .as_deref()
+                .is_none_or(|q| has(&user["username"], q))
             && query.as_deref().is_none_or(|q| {
                 has(&user["id"], q)
                     || has(&user["first_name"], q)
@@ -436,17 +548,27 @@ fn list_memberships_of(store: &Store, req: &Req, org_id: Option<&str>, user_id: 
     }
     sort_rows(&mut rows, &order, |(m, user)| match order.field.as_str() {
         "created_at" => m["created_at"].clone(),
-        "email_address" => users::primary_email(user).map(Value::from).unwrap_or(Value::Null),
-        "phone_number" => users::primary_phone(user).map(Value::from).unwrap_or(Value::Null),
+        "email_address" => users::primary_email(user)
+            .map(Value::from)
+            .unwrap_or(Value::Null),
+        "phone_number" => users::primary_phone(user)
+            .map(Value::from)
+            .unwrap_or(Value::Null),
         field => user[field].clone(),
     });
-    Ok(rows.iter().map(|(m, _)| render_membership(store, m)).collect())
+    Ok(rows
+        .iter()
+        .map(|(m, _)| render_membership(store, m))
+        .collect())
 }
 
 fn time_bounds(req: &Req, field: &str, value: &Value) -> bool {
     let value = value.as_i64();
-    req.query_i64(&format!("{field}_before")).is_none_or(|t| value.is_some_and(|v| v < t))
-        && req.query_i64(&format!("{field}_after")).is_none_or(|t| value.is_some_and(|v| v > t))
+    req.query_i64(&format!("{field}_before"))
+        .is_none_or(|t| value.is_some_and(|v| v < t))
+        && req
+            .query_i64(&format!("{field}_after"))
+            .is_none_or(|t| value.is_some_and(|v| v > t))
 }
 
 /// `GET /organizations/{organization_id}/memberships`.
@@ -477,7 +599,8 @@ pub(crate) fn user_memberships(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, Ap
 fn path_membership(store: &Store, req: &Req) -> Result<String, ApiError> {
     let org_id = find_id(store, req.path_param("organization_id"))?;
     let user_id = req.path_param("user_id");
-    membership_id(store, &org_id, user_id).ok_or_else(|| ApiError::not_found("organization membership for user", user_id))
+    membership_id(store, &org_id, user_id)
+        .ok_or_else(|| ApiError::not_found("organization membership for user", user_id))
 }
 
 fn modify_membership(
@@ -520,7 +643,12 @@ pub(crate) fn membership_metadata(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply,
 /// `DELETE /organizations/{organization_id}/memberships/{user_id}`: answers the removed membership.
 pub(crate) fn delete_membership(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let id = path_membership(ctx.store, req)?;
-    let stored = ctx.store.memberships.get(&id).cloned().unwrap_or(Value::Null);
+    let stored = ctx
+        .store
+        .memberships
+        .get(&id)
+        .cloned()
+        .unwrap_or(Value::Null);
     let rendered = render_membership(ctx.store, &stored);
     ctx.store.memberships.remove(&id);
     let after = render_membership(ctx.store, &stored);
@@ -535,7 +663,9 @@ pub(crate) fn delete_membership(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, A
 // Invitations.
 
 fn inviter_data(store: &Store, inviter: Option<&str>) -> Value {
-    let Some(user) = inviter.and_then(|id| store.users.get(id)) else { return Value::Null };
+    let Some(user) = inviter.and_then(|id| store.users.get(id)) else {
+        return Value::Null;
+    };
     json!({
         "user_id": user["id"],
         "first_name": user["first_name"],
@@ -546,13 +676,25 @@ fn inviter_data(store: &Store, inviter: Option<&str>) -> Value {
     })
 }
 
-fn create_invitation_from(ctx: &mut Ctx<'_>, org_id: &str, item: &Map<String, Value>, prefix: &str) -> Result<Value, ApiError> {
+fn create_invitation_from(
+    ctx: &mut Ctx<'_>,
+    org_id: &str,
+    item: &Map<String, Value>,
+    prefix: &str,
+) -> Result<Value, ApiError> {
     let field = |key: &str| item.get(key).filter(|v| !v.is_null());
     let name = |key: &str| format!("{prefix}{key}");
-    let email = field("email_address").and_then(Value::as_str).ok_or_else(|| ApiError::param_missing(&name("email_address")))?;
-    let role = field("role").and_then(Value::as_str).ok_or_else(|| ApiError::param_missing(&name("role")))?;
+    let email = field("email_address")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::param_missing(&name("email_address")))?;
+    let role = field("role")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::param_missing(&name("role")))?;
     if !looks_like_email(email) {
-        return Err(ApiError::param_format(&name("email_address"), "a valid email address"));
+        return Err(ApiError::param_format(
+            &name("email_address"),
+            "a valid email address",
+        ));
     }
     let inviter = field("inviter_user_id").and_then(Value::as_str);
     if let Some(inviter) = inviter {
@@ -561,7 +703,9 @@ fn create_invitation_from(ctx: &mut Ctx<'_>, org_id: &str, item: &Map<String, Va
     let duplicate = ctx.store.organization_invitations.values().any(|i| {
         i["organization_id"] == org_id
             && i["status"] == "pending"
-            && i["email_address"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(email))
+            && i["email_address"]
+                .as_str()
+                .is_some_and(|e| e.eq_ignore_ascii_case(email))
     });
     if duplicate {
         return Err(ApiError::new(
@@ -572,7 +716,9 @@ fn create_invitation_from(ctx: &mut Ctx<'_>, org_id: &str, item: &Map<String, Va
         ));
     }
     let at = now();
-    let days = field("expires_in_days").and_then(Value::as_i64).unwrap_or(30);
+    let days = field("expires_in_days")
+        .and_then(Value::as_i64)
+        .unwrap_or(30);
     let object = |key: &str| match field(key) {
         Some(v @ Value::Object(_)) => v.clone(),
         _ => json!({}),
@@ -595,7 +741,9 @@ fn create_invitation_from(ctx: &mut Ctx<'_>, org_id: &str, item: &Map<String, Va
         "created_at": at,
         "updated_at": at,
     });
-    ctx.store.organization_invitations.insert(id, invitation.clone());
+    ctx.store
+        .organization_invitations
+        .insert(id, invitation.clone());
     ctx.emit("organizationInvitation.created", |_| invitation.clone());
     Ok(invitation)
 }
@@ -610,15 +758,20 @@ pub(crate) fn create_invitation(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, A
 /// `POST /organizations/{organization_id}/invitations/bulk`: all or nothing.
 pub(crate) fn create_invitations_bulk(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let org_id = find_id(ctx.store, req.path_param("organization_id"))?;
-    let items: Vec<Map<String, Value>> =
-        req.body.as_array().map(|a| a.iter().filter_map(|v| v.as_object().cloned()).collect()).unwrap_or_default();
+    let items: Vec<Map<String, Value>> = req
+        .body
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_object().cloned()).collect())
+        .unwrap_or_default();
     let mut created: Vec<Value> = Vec::new();
     for (i, item) in items.iter().enumerate() {
         match create_invitation_from(ctx, &org_id, item, &format!("[{i}].")) {
             Ok(invitation) => created.push(invitation),
             Err(e) => {
                 for inv in &created {
-                    ctx.store.organization_invitations.remove(inv["id"].as_str().unwrap_or_default());
+                    ctx.store
+                        .organization_invitations
+                        .remove(inv["id"].as_str().unwrap_or_default());
                 }
                 return Err(e);
             }
@@ -628,19 +781,38 @@ pub(crate) fn create_invitations_bulk(ctx: &mut Ctx<'_>, req: &Req) -> Result<Re
     Ok(Reply::ok(json!({ "data": created, "total_count": total })))
 }
 
-fn invitation_rows(store: &Store, req: &Req, keep: impl Fn(&Value) -> bool) -> Result<Vec<Value>, ApiError> {
+fn invitation_rows(
+    store: &Store,
+    req: &Req,
+    keep: impl Fn(&Value) -> bool,
+) -> Result<Vec<Value>, ApiError> {
     let order = order_by(req, &["created_at", "email_address"], "-created_at")?;
     let status = req.query("status");
     let email = req.query("email_address");
-    let query = req.query("query").map(str::to_lowercase).filter(|q| !q.is_empty());
+    let query = req
+        .query("query")
+        .map(str::to_lowercase)
+        .filter(|q| !q.is_empty());
     let mut rows: Vec<Value> = store
         .organization_invitations
         .ordered()
         .into_iter()
         .filter(|i| keep(i))
         .filter(|i| status.is_none_or(|s| i["status"] == s))
-        .filter(|i| email.is_none_or(|e| i["email_address"].as_str().is_some_and(|v| v.eq_ignore_ascii_case(e))))
-        .filter(|i| query.as_deref().is_none_or(|q| i["email_address"].as_str().is_some_and(|v| v.to_lowercase().contains(q))))
+        .filter(|i| {
+            email.is_none_or(|e| {
+                i["email_address"]
+                    .as_str()
+                    .is_some_and(|v| v.eq_ignore_ascii_case(e))
+            })
+        })
+        .filter(|i| {
+            query.as_deref().is_none_or(|q| {
+                i["email_address"]
+                    .as_str()
+                    .is_some_and(|v| v.to_lowercase().contains(q))
+            })
+        })
         .cloned()
         .collect();
     sort_rows(&mut rows, &order, |i| i[order.field.as_str()].clone());
@@ -650,7 +822,10 @@ fn invitation_rows(store: &Store, req: &Req, keep: impl Fn(&Value) -> bool) -> R
 /// An invitation with the public data of its organization.
 fn with_organization(store: &Store, invitation: Value) -> Value {
     let mut out = invitation;
-    let org = out["organization_id"].as_str().and_then(|id| store.organizations.get(id)).cloned();
+    let org = out["organization_id"]
+        .as_str()
+        .and_then(|id| store.organizations.get(id))
+        .cloned();
     if let Some(org) = org {
         out["public_organization_data"] = json!({
             "id": org["id"],
@@ -674,7 +849,9 @@ pub(crate) fn list_invitations(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, Ap
 /// `GET /organizations/{organization_id}/invitations/pending`.
 pub(crate) fn list_pending_invitations(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let org_id = find_id(ctx.store, req.path_param("organization_id"))?;
-    let rows = invitation_rows(ctx.store, req, |i| i["organization_id"] == org_id.as_str() && i["status"] == "pending")?;
+    let rows = invitation_rows(ctx.store, req, |i| {
+        i["organization_id"] == org_id.as_str() && i["status"] == "pending"
+    })?;
     let (limit, offset) = req.page();
     Ok(Reply::ok(paginated(rows, limit, offset)))
 }
@@ -682,7 +859,10 @@ pub(crate) fn list_pending_invitations(ctx: &mut Ctx<'_>, req: &Req) -> Result<R
 /// `GET /organization_invitations` (every organization).
 pub(crate) fn instance_invitations(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let rows = invitation_rows(ctx.store, req, |_| true)?;
-    let rows = rows.into_iter().map(|i| with_organization(ctx.store, i)).collect();
+    let rows = rows
+        .into_iter()
+        .map(|i| with_organization(ctx.store, i))
+        .collect();
     let (limit, offset) = req.page();
     Ok(Reply::ok(paginated(rows, limit, offset)))
 }
@@ -692,12 +872,21 @@ pub(crate) fn user_invitations(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, Ap
     let user = find_user(ctx.store, req.path_param("user_id"))?;
     let emails: Vec<String> = user["email_addresses"]
         .as_array()
-        .map(|a| a.iter().filter_map(|e| e["email_address"].as_str().map(str::to_lowercase)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["email_address"].as_str().map(str::to_lowercase))
+                .collect()
+        })
         .unwrap_or_default();
     let rows = invitation_rows(ctx.store, req, |i| {
-        i["email_address"].as_str().is_some_and(|e| emails.contains(&e.to_lowercase()))
+        i["email_address"]
+            .as_str()
+            .is_some_and(|e| emails.contains(&e.to_lowercase()))
     })?;
-    let rows = rows.into_iter().map(|i| with_organization(ctx.store, i)).collect();
+    let rows = rows
+        .into_iter()
+        .map(|i| with_organization(ctx.store, i))
+        .collect();
     let (limit, offset) = req.page();
     Ok(Reply::ok(paginated(rows, limit, offset)))
 }
@@ -716,7 +905,13 @@ fn path_invitation(store: &Store, req: &Req) -> Result<String, ApiError> {
 /// `GET /organizations/{organization_id}/invitations/{invitation_id}`.
 pub(crate) fn get_invitation(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let id = path_invitation(ctx.store, req)?;
-    Ok(Reply::ok(ctx.store.organization_invitations.get(&id).cloned().unwrap_or(Value::Null)))
+    Ok(Reply::ok(
+        ctx.store
+            .organization_invitations
+            .get(&id)
+            .cloned()
+            .unwrap_or(Value::Null),
+    ))
 }
 
 /// `POST /organizations/{organization_id}/invitations/{invitation_id}/revoke`.

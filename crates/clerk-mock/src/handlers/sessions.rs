@@ -18,13 +18,20 @@ pub(crate) const DEFAULT_SESSION_MS: i64 = 7 * 24 * 3600 * 1000;
 const DEFAULT_TOKEN_SECS: i64 = 60;
 
 fn find_session<'s>(store: &'s Store, id: &str) -> Result<&'s Value, ApiError> {
-    store.sessions.get(id).ok_or_else(|| ApiError::not_found("session", id))
+    store
+        .sessions
+        .get(id)
+        .ok_or_else(|| ApiError::not_found("session", id))
 }
 
 /// Webhook data for session events: the session with its user.
 pub(crate) fn event_data(store: &Store, session: &Value) -> Value {
     let mut data = session.clone();
-    let user = session["user_id"].as_str().and_then(|id| store.users.get(id)).cloned().unwrap_or(Value::Null);
+    let user = session["user_id"]
+        .as_str()
+        .and_then(|id| store.users.get(id))
+        .cloned()
+        .unwrap_or(Value::Null);
     data["user"] = user;
     data
 }
@@ -66,7 +73,12 @@ pub(crate) fn start(
 
 /// Signs a session token for `session`: Clerk's claims (`sub`, `sid`, `iss`, `iat`, `nbf`,
 /// `exp`, `jti`, `v`, `sts`, `fva`), `act` for impersonation and `o` for the active organization.
-pub(crate) fn sign_token(env: &Env, store: &Store, session: &Value, lifetime_secs: i64) -> Result<String, ApiError> {
+pub(crate) fn sign_token(
+    env: &Env,
+    store: &Store,
+    session: &Value,
+    lifetime_secs: i64,
+) -> Result<String, ApiError> {
     let iat = now_secs();
     let mut claims = Map::new();
     claims.insert("iss".into(), Value::from(env.origin.clone()));
@@ -131,23 +143,34 @@ pub(crate) fn list(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
 pub(crate) fn create(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let user_id = req.required_str("user_id")?;
     let org = req.str_field("active_organization_id");
-    if let Some(org_id) = org {
-        if !ctx.store.organizations.contains(org_id) {
+    if let Some(org_id) = org
+        && !ctx.store.organizations.contains(org_id) {
             return Err(ApiError::not_found("organization", org_id));
         }
-    }
-    Ok(Reply::ok(start(ctx, user_id, None, org, DEFAULT_SESSION_MS)?))
+    Ok(Reply::ok(start(
+        ctx,
+        user_id,
+        None,
+        org,
+        DEFAULT_SESSION_MS,
+    )?))
 }
 
 /// `GET /sessions/{session_id}`.
 pub(crate) fn get(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
-    Ok(Reply::ok(find_session(ctx.store, req.path_param("session_id"))?.clone()))
+    Ok(Reply::ok(
+        find_session(ctx.store, req.path_param("session_id"))?.clone(),
+    ))
 }
 
 /// `POST /sessions/{session_id}/revoke`.
 pub(crate) fn revoke(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let id = req.path_param("session_id");
-    let session = ctx.store.sessions.get_mut(id).ok_or_else(|| ApiError::not_found("session", id))?;
+    let session = ctx
+        .store
+        .sessions
+        .get_mut(id)
+        .ok_or_else(|| ApiError::not_found("session", id))?;
     if session["status"] == "active" || session["status"] == "pending" {
         session["status"] = Value::from("revoked");
         session["updated_at"] = Value::from(now());
@@ -170,7 +193,9 @@ pub(crate) fn token(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
             format!("Session '{id}' is not active, so no token can be issued for it."),
         ));
     }
-    let lifetime = req.i64_field("expires_in_seconds").unwrap_or(DEFAULT_TOKEN_SECS);
+    let lifetime = req
+        .i64_field("expires_in_seconds")
+        .unwrap_or(DEFAULT_TOKEN_SECS);
     let jwt = sign_token(ctx.env, ctx.store, session, lifetime)?;
     Ok(Reply::ok(json!({ "object": "token", "jwt": jwt })))
 }

@@ -14,7 +14,9 @@ use serde_json::{Value, json};
 pub(crate) fn create_sign_in_token(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let user_id = req.required_str("user_id")?;
     find(ctx.store, user_id)?;
-    let expires_in = req.i64_field("expires_in_seconds").unwrap_or(30 * 24 * 3600);
+    let expires_in = req
+        .i64_field("expires_in_seconds")
+        .unwrap_or(30 * 24 * 3600);
     let id = ctx.id("sit");
     let token = ticket(ctx, &id, "sign_in_token", expires_in)?;
     let at = now();
@@ -28,7 +30,9 @@ pub(crate) fn create_sign_in_token(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply
         "created_at": at,
         "updated_at": at,
     });
-    ctx.store.tickets.insert(token, TicketRef::SignIn(id.clone()));
+    ctx.store
+        .tickets
+        .insert(token, TicketRef::SignIn(id.clone()));
     ctx.store.sign_in_tokens.insert(id, json.clone());
     Ok(Reply::ok(json))
 }
@@ -36,7 +40,11 @@ pub(crate) fn create_sign_in_token(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply
 /// `POST /sign_in_tokens/{sign_in_token_id}/revoke`: only pending tokens can be revoked.
 pub(crate) fn revoke_sign_in_token(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let id = req.path_param("sign_in_token_id");
-    let token = ctx.store.sign_in_tokens.get_mut(id).ok_or_else(|| ApiError::not_found("sign-in token", id))?;
+    let token = ctx
+        .store
+        .sign_in_tokens
+        .get_mut(id)
+        .ok_or_else(|| ApiError::not_found("sign-in token", id))?;
     if token["status"] != "pending" {
         let status = token["status"].as_str().unwrap_or_default().to_string();
         return Err(ApiError::new(

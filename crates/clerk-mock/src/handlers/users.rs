@@ -23,24 +23,45 @@ const ORDER_FIELDS: &[&str] = &[
 
 /// The stored user, or 404.
 pub(crate) fn find<'s>(store: &'s Store, id: &str) -> Result<&'s Value, ApiError> {
-    store.users.get(id).ok_or_else(|| ApiError::not_found("user", id))
+    store
+        .users
+        .get(id)
+        .ok_or_else(|| ApiError::not_found("user", id))
 }
 
 pub(crate) fn find_mut<'s>(store: &'s mut Store, id: &str) -> Result<&'s mut Value, ApiError> {
-    store.users.get_mut(id).ok_or_else(|| ApiError::not_found("user", id))
+    store
+        .users
+        .get_mut(id)
+        .ok_or_else(|| ApiError::not_found("user", id))
 }
 
 /// The user's primary email address (or first one), as text.
 pub(crate) fn primary_email(user: &Value) -> Option<&str> {
-    primary_identifier(user, "email_addresses", "primary_email_address_id", "email_address")
+    primary_identifier(
+        user,
+        "email_addresses",
+        "primary_email_address_id",
+        "email_address",
+    )
 }
 
 /// The user's primary phone number (or first one), as text.
 pub(crate) fn primary_phone(user: &Value) -> Option<&str> {
-    primary_identifier(user, "phone_numbers", "primary_phone_number_id", "phone_number")
+    primary_identifier(
+        user,
+        "phone_numbers",
+        "primary_phone_number_id",
+        "phone_number",
+    )
 }
 
-fn primary_identifier<'v>(user: &'v Value, list: &str, primary: &str, field: &str) -> Option<&'v str> {
+fn primary_identifier<'v>(
+    user: &'v Value,
+    list: &str,
+    primary: &str,
+    field: &str,
+) -> Option<&'v str> {
     let items = user.get(list)?.as_array()?;
     let primary_id = user.get(primary).and_then(Value::as_str);
     items
@@ -54,18 +75,29 @@ fn primary_identifier<'v>(user: &'v Value, list: &str, primary: &str, field: &st
 fn identifier_values<'v>(user: &'v Value, list: &str, field: &str) -> Vec<&'v str> {
     user.get(list)
         .and_then(Value::as_array)
-        .map(|items| items.iter().filter_map(|i| i.get(field).and_then(Value::as_str)).collect())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i.get(field).and_then(Value::as_str))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 /// The user owning an email address (case-insensitive).
 pub(crate) fn user_with_email(store: &Store, email: &str) -> Option<String> {
-    store.identifications.owner_of_value(email).map(str::to_string)
+    store
+        .identifications
+        .owner_of_value(email)
+        .map(str::to_string)
 }
 
 /// The user owning a phone number.
 pub(crate) fn user_with_phone(store: &Store, phone: &str) -> Option<String> {
-    store.identifications.owner_of_value(phone).map(str::to_string)
+    store
+        .identifications
+        .owner_of_value(phone)
+        .map(str::to_string)
 }
 
 fn user_with_username(store: &Store, username: &str) -> Option<String> {
@@ -91,7 +123,10 @@ pub(crate) fn check_new_email(store: &Store, name: &str, email: &str) -> Result<
 /// Checks a new phone number: E.164, and not used by another user.
 pub(crate) fn check_new_phone(store: &Store, name: &str, phone: &str) -> Result<(), ApiError> {
     if !super::looks_like_phone(phone) {
-        return Err(ApiError::param_format(name, "a phone number in E.164 format (+ and up to 15 digits)"));
+        return Err(ApiError::param_format(
+            name,
+            "a phone number in E.164 format (+ and up to 15 digits)",
+        ));
     }
     if user_with_phone(store, phone).is_some() {
         return Err(ApiError::identifier_exists(name, "phone number"));
@@ -110,7 +145,10 @@ fn check_username(store: &Store, username: &str, own_id: Option<&str>) -> Result
         )
         .param("username"));
     }
-    if !username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.') {
+    if !username
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+    {
         return Err(ApiError::new(
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
             "form_username_invalid_character",
@@ -120,17 +158,18 @@ fn check_username(store: &Store, username: &str, own_id: Option<&str>) -> Result
         .param("username"));
     }
     match user_with_username(store, username) {
-        Some(other) if Some(other.as_str()) != own_id => Err(ApiError::identifier_exists("username", "username")),
+        Some(other) if Some(other.as_str()) != own_id => {
+            Err(ApiError::identifier_exists("username", "username"))
+        }
         _ => Ok(()),
     }
 }
 
 fn check_password(req: &Req) -> Result<(), ApiError> {
-    if let Some(password) = req.str_field("password") {
-        if req.bool_field("skip_password_checks") != Some(true) && password.chars().count() < 8 {
+    if let Some(password) = req.str_field("password")
+        && req.bool_field("skip_password_checks") != Some(true) && password.chars().count() < 8 {
             return Err(ApiError::password_too_short("password"));
         }
-    }
     Ok(())
 }
 
@@ -165,12 +204,22 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let legal_accepted_at = time_field(req, "legal_accepted_at")?;
 
     let id = ctx.id("user");
-    let email_objects: Vec<Value> =
-        emails.iter().map(|e| email_json(&ctx.id("idn"), e, true, created_at)).collect();
-    let phone_objects: Vec<Value> =
-        phones.iter().map(|p| phone_json(&ctx.id("idn"), p, true, created_at)).collect();
-    let has_password = req.str_field("password").is_some() || req.str_field("password_digest").is_some();
-    let first_id = |items: &[Value]| items.first().map(|i| i["id"].clone()).unwrap_or(Value::Null);
+    let email_objects: Vec<Value> = emails
+        .iter()
+        .map(|e| email_json(&ctx.id("idn"), e, true, created_at))
+        .collect();
+    let phone_objects: Vec<Value> = phones
+        .iter()
+        .map(|p| phone_json(&ctx.id("idn"), p, true, created_at))
+        .collect();
+    let has_password =
+        req.str_field("password").is_some() || req.str_field("password_digest").is_some();
+    let first_id = |items: &[Value]| {
+        items
+            .first()
+            .map(|i| i["id"].clone())
+            .unwrap_or(Value::Null)
+    };
     let user = json!({
         "id": id,
         "object": "user",
@@ -217,7 +266,10 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
         "legal_accepted_at": legal_accepted_at,
         "bypass_client_trust": req.bool_field("bypass_client_trust").unwrap_or(false),
     });
-    for (list, field) in [("email_addresses", "email_address"), ("phone_numbers", "phone_number")] {
+    for (list, field) in [
+        ("email_addresses", "email_address"),
+        ("phone_numbers", "phone_number"),
+    ] {
         for item in user[list].as_array().into_iter().flatten() {
             if let (Some(ident), Some(value)) = (item["id"].as_str(), item[field].as_str()) {
                 ctx.store.identifications.add(ident, value, &id);
@@ -234,12 +286,17 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
 
 /// A body field that is a list of strings (absent gives an empty list).
 fn list_field<'r>(req: &'r Req, name: &str) -> Vec<&'r str> {
-    req.field(name).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default()
+    req.field(name)
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
 }
 
 /// `GET /users/{user_id}`.
 pub(crate) fn get(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
-    Ok(Reply::ok(find(ctx.store, req.path_param("user_id"))?.clone()))
+    Ok(Reply::ok(
+        find(ctx.store, req.path_param("user_id"))?.clone(),
+    ))
 }
 
 /// The list filters of `GET /users` and `GET /users/count`, read from the query once.
@@ -269,11 +326,19 @@ impl<'r> Filter<'r> {
             let values = req.query_all(name);
             (!values.is_empty()).then(|| values.iter().map(|v| v.to_lowercase()).collect())
         };
-        let text = |name: &str| req.query(name).filter(|q| !q.is_empty()).map(str::to_lowercase);
+        let text = |name: &str| {
+            req.query(name)
+                .filter(|q| !q.is_empty())
+                .map(str::to_lowercase)
+        };
         let bounds = ["created_at", "last_active_at", "last_sign_in_at"]
             .into_iter()
             .map(|field| {
-                (field, req.query_i64(&format!("{field}_before")), req.query_i64(&format!("{field}_after")))
+                (
+                    field,
+                    req.query_i64(&format!("{field}_before")),
+                    req.query_i64(&format!("{field}_after")),
+                )
             })
             .filter(|(_, before, after)| before.is_some() || after.is_some())
             .collect();
@@ -324,28 +389,63 @@ impl<'r> Filter<'r> {
         let emails = || identifier_values(user, "email_addresses", "email_address");
         let phones = || identifier_values(user, "phone_numbers", "phone_number");
         !self.impossible
-            && self.emails.as_ref().is_none_or(|want| emails().iter().any(|e| want.contains(&e.to_lowercase())))
-            && self.phones.as_ref().is_none_or(|want| phones().iter().any(|p| want.contains(&p.to_lowercase())))
-            && self.external_ids.as_ref().is_none_or(|want| lower(&user["external_id"]).is_some_and(|e| want.contains(&e)))
-            && self.usernames.as_ref().is_none_or(|want| lower(&user["username"]).is_some_and(|u| want.contains(&u)))
-            && self.user_ids.as_ref().is_none_or(|want| want.contains(&id.to_lowercase()))
+            && self
+                .emails
+                .as_ref()
+                .is_none_or(|want| emails().iter().any(|e| want.contains(&e.to_lowercase())))
+            && self
+                .phones
+                .as_ref()
+                .is_none_or(|want| phones().iter().any(|p| want.contains(&p.to_lowercase())))
+            && self
+                .external_ids
+                .as_ref()
+                .is_none_or(|want| lower(&user["external_id"]).is_some_and(|e| want.contains(&e)))
+            && self
+                .usernames
+                .as_ref()
+                .is_none_or(|want| lower(&user["username"]).is_some_and(|u| want.contains(&u)))
+            && self
+                .user_ids
+                .as_ref()
+                .is_none_or(|want| want.contains(&id.to_lowercase()))
             && (self.org_ids.is_empty()
                 || store.memberships.values().any(|m| {
-                    m["user_id"] == id && self.org_ids.contains(&m["organization_id"].as_str().unwrap_or_default())
+                    m["user_id"] == id
+                        && self
+                            .org_ids
+                            .contains(&m["organization_id"].as_str().unwrap_or_default())
                 }))
             && self.banned.is_none_or(|b| user["banned"] == b)
             && self.bounds.iter().all(|(field, before, after)| {
                 let value = user[*field].as_i64();
-                before.is_none_or(|t| value.is_some_and(|v| v < t)) && after.is_none_or(|t| value.is_some_and(|v| v > t))
+                before.is_none_or(|t| value.is_some_and(|v| v < t))
+                    && after.is_none_or(|t| value.is_some_and(|v| v > t))
             })
-            && self.active_since.is_none_or(|t| user["last_active_at"].as_i64().is_some_and(|v| v >= t))
-            && self.email_query.as_deref().is_none_or(|q| emails().iter().any(|e| e.to_lowercase().contains(q)))
-            && self.phone_query.as_deref().is_none_or(|q| phones().iter().any(|p| p.contains(q)))
-            && self.username_query.as_deref().is_none_or(|q| has(&user["username"], q))
-            && self.name_query.as_deref().is_none_or(|q| has(&user["first_name"], q) || has(&user["last_name"], q))
+            && self
+                .active_since
+                .is_none_or(|t| user["last_active_at"].as_i64().is_some_and(|v| v >= t))
+            && self
+                .email_query
+                .as_deref()
+                .is_none_or(|q| emails().iter().any(|e| e.to_lowercase().contains(q)))
+            && self
+                .phone_query
+                .as_deref()
+                .is_none_or(|q| phones().iter().any(|p| p.contains(q)))
+            && self
+                .username_query
+                .as_deref()
+                .is_none_or(|q| has(&user["username"], q))
+            && self
+                .name_query
+                .as_deref()
+                .is_none_or(|q| has(&user["first_name"], q) || has(&user["last_name"], q))
             && self.query.as_deref().is_none_or(|q| {
                 id.to_lowercase().contains(q)
-                    || ["first_name", "last_name", "username", "external_id"].iter().any(|f| has(&user[*f], q))
+                    || ["first_name", "last_name", "username", "external_id"]
+                        .iter()
+                        .any(|f| has(&user[*f], q))
                     || emails().iter().any(|e| e.to_lowercase().contains(q))
                     || phones().iter().any(|p| p.contains(q))
             })
@@ -359,7 +459,11 @@ fn matching<'s>(store: &'s Store, req: &Req) -> Result<Vec<&'s Value>, ApiError>
     let mut rows: Vec<&Value> = if filter.is_empty() {
         store.users.ordered()
     } else {
-        store.users.values().filter(|u| filter.accepts(store, u)).collect()
+        store
+            .users
+            .values()
+            .filter(|u| filter.accepts(store, u))
+            .collect()
     };
     sort_rows(&mut rows, &order, |u| match order.field.as_str() {
         "email_address" => primary_email(u).map(Value::from).unwrap_or(Value::Null),
@@ -367,11 +471,10 @@ fn matching<'s>(store: &'s Store, req: &Req) -> Result<Vec<&'s Value>, ApiError>
         "web3wallet" => Value::Null,
         field => u[field].clone(),
     });
-    if let Some(after) = req.query("starting_after") {
-        if let Some(pos) = rows.iter().position(|u| u["id"] == after) {
+    if let Some(after) = req.query("starting_after")
+        && let Some(pos) = rows.iter().position(|u| u["id"] == after) {
             rows.drain(..=pos);
         }
-    }
     Ok(rows)
 }
 
@@ -380,13 +483,17 @@ pub(crate) fn list(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let rows = matching(ctx.store, req)?;
     let (limit, offset) = req.page();
     // Only the page is copied: listings stay cheap however many users there are.
-    Ok(Reply::ok(Value::Array(rows.into_iter().skip(offset).take(limit).cloned().collect())))
+    Ok(Reply::ok(Value::Array(
+        rows.into_iter().skip(offset).take(limit).cloned().collect(),
+    )))
 }
 
 /// `GET /users/count`.
 pub(crate) fn count(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let rows = matching(ctx.store, req)?;
-    Ok(Reply::ok(json!({ "object": "total_count", "total_count": rows.len() })))
+    Ok(Reply::ok(
+        json!({ "object": "total_count", "total_count": rows.len() }),
+    ))
 }
 
 /// Applies `change` to a user, stamps `updated_at`, emits `user.updated` and answers the user.
@@ -411,9 +518,16 @@ pub(crate) fn update(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     if let Some(username) = req.str_field("username") {
         check_username(ctx.store, username, Some(&id))?;
     }
-    for (field, list) in [("primary_email_address_id", "email_addresses"), ("primary_phone_number_id", "phone_numbers")] {
+    for (field, list) in [
+        ("primary_email_address_id", "email_addresses"),
+        ("primary_phone_number_id", "phone_numbers"),
+    ] {
         if let Some(wanted) = req.str_field(field) {
-            let owned = user[list].as_array().into_iter().flatten().any(|i| i["id"] == wanted);
+            let owned = user[list]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|i| i["id"] == wanted);
             if !owned {
                 return Err(ApiError::resource_not_found_param(field));
             }
@@ -472,7 +586,12 @@ pub(crate) fn update(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
 fn nullable_user_field(field: &str) -> bool {
     matches!(
         field,
-        "external_id" | "first_name" | "last_name" | "locale" | "username" | "create_organizations_limit"
+        "external_id"
+            | "first_name"
+            | "last_name"
+            | "locale"
+            | "username"
+            | "create_organizations_limit"
     )
 }
 
@@ -488,7 +607,9 @@ fn revoke_sessions(ctx: &mut Ctx<'_>, user_id: &str) {
         }
     }
     for session in revoked {
-        ctx.emit("session.revoked", |store| super::sessions::event_data(store, &session));
+        ctx.emit("session.revoked", |store| {
+            super::sessions::event_data(store, &session)
+        });
     }
 }
 
@@ -502,12 +623,20 @@ pub(crate) fn delete(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     store.identifications.remove_user(id);
     store.passwords.remove(id);
     for session_id in store.sessions.ids() {
-        if store.sessions.get(&session_id).is_some_and(|s| s["user_id"] == id) {
+        if store
+            .sessions
+            .get(&session_id)
+            .is_some_and(|s| s["user_id"] == id)
+        {
             store.sessions.remove(&session_id);
         }
     }
     for membership_id in store.memberships.ids() {
-        if store.memberships.get(&membership_id).is_some_and(|m| m["user_id"] == id) {
+        if store
+            .memberships
+            .get(&membership_id)
+            .is_some_and(|m| m["user_id"] == id)
+        {
             store.memberships.remove(&membership_id);
         }
     }

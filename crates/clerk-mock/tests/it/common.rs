@@ -16,7 +16,10 @@ impl Api {
     }
 
     pub fn with(server: MockServer) -> Api {
-        Api { server, http: reqwest::Client::new() }
+        Api {
+            server,
+            http: reqwest::Client::new(),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -24,8 +27,16 @@ impl Api {
     }
 
     /// Sends a request with the server's secret key and a JSON body (when given).
-    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut request = self.http.request(method, self.url(path)).bearer_auth(self.server.secret_key());
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(self.server.secret_key());
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -55,7 +66,12 @@ impl Api {
 
     /// Creates a user with one email address and returns it.
     pub async fn user(&self, email: &str) -> Value {
-        let (status, user) = self.post("/users", json!({ "email_address": [email], "first_name": "Test" })).await;
+        let (status, user) = self
+            .post(
+                "/users",
+                json!({ "email_address": [email], "first_name": "Test" }),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{user}");
         user
     }
@@ -71,17 +87,33 @@ pub async fn read(response: reqwest::Response) -> (StatusCode, Value) {
 
 /// Asserts a Clerk-shaped error with the given status and code, returning the first error.
 #[track_caller]
-pub fn assert_error(status: StatusCode, body: &Value, want_status: StatusCode, want_code: &str) -> Value {
+pub fn assert_error(
+    status: StatusCode,
+    body: &Value,
+    want_status: StatusCode,
+    want_code: &str,
+) -> Value {
     assert_eq!(status, want_status, "unexpected status, body: {body}");
     let error = &body["errors"][0];
     assert_eq!(error["code"], want_code, "unexpected error: {body}");
-    assert!(error["message"].is_string() && error["long_message"].is_string(), "{body}");
+    assert!(
+        error["message"].is_string() && error["long_message"].is_string(),
+        "{body}"
+    );
     assert!(error["meta"].is_object(), "{body}");
-    assert!(body["clerk_trace_id"].as_str().is_some_and(|t| !t.is_empty()), "{body}");
+    assert!(
+        body["clerk_trace_id"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty()),
+        "{body}"
+    );
     error.clone()
 }
 
 /// The string at `value[key]`.
 pub fn s(value: &Value, key: &str) -> String {
-    value[key].as_str().unwrap_or_else(|| panic!("{key} is not a string in {value}")).to_string()
+    value[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} is not a string in {value}"))
+        .to_string()
 }

@@ -12,23 +12,70 @@ async fn requests_without_the_right_secret_key_are_401() {
     let doc = schema::load_spec();
 
     let (status, body) = read(api.http.get(&url).send().await.expect("answer")).await;
-    assert_error(status, &body, StatusCode::UNAUTHORIZED, "authorization_header_format_invalid");
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNAUTHORIZED,
+        "authorization_header_format_invalid",
+    );
     schema::check_component(&doc, "ClerkErrors", &body).expect("ClerkErrors");
 
-    let (status, body) = read(api.http.get(&url).header("authorization", "Basic abc").send().await.expect("answer")).await;
-    assert_error(status, &body, StatusCode::UNAUTHORIZED, "authorization_header_format_invalid");
+    let (status, body) = read(
+        api.http
+            .get(&url)
+            .header("authorization", "Basic abc")
+            .send()
+            .await
+            .expect("answer"),
+    )
+    .await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNAUTHORIZED,
+        "authorization_header_format_invalid",
+    );
 
-    let (status, body) = read(api.http.get(&url).bearer_auth("sk_test_wrong").send().await.expect("answer")).await;
+    let (status, body) = read(
+        api.http
+            .get(&url)
+            .bearer_auth("sk_test_wrong")
+            .send()
+            .await
+            .expect("answer"),
+    )
+    .await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, "clerk_key_invalid");
 
     // Another server's key is just as wrong.
     let other = clerk_mock::MockServer::start().await;
-    let (status, body) = read(api.http.get(&url).bearer_auth(other.secret_key()).send().await.expect("answer")).await;
+    let (status, body) = read(
+        api.http
+            .get(&url)
+            .bearer_auth(other.secret_key())
+            .send()
+            .await
+            .expect("answer"),
+    )
+    .await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, "clerk_key_invalid");
 
     // Checked before anything else about the request.
-    let (status, body) = read(api.http.post(&url).body("{broken").send().await.expect("answer")).await;
-    assert_error(status, &body, StatusCode::UNAUTHORIZED, "authorization_header_format_invalid");
+    let (status, body) = read(
+        api.http
+            .post(&url)
+            .body("{broken")
+            .send()
+            .await
+            .expect("answer"),
+    )
+    .await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNAUTHORIZED,
+        "authorization_header_format_invalid",
+    );
 }
 
 #[tokio::test]
@@ -45,11 +92,19 @@ async fn unknown_ids_and_routes_are_404() {
     ] {
         let (status, body) = api.get(path).await;
         let error = assert_error(status, &body, StatusCode::NOT_FOUND, "resource_not_found");
-        assert!(error["long_message"].as_str().unwrap_or_default().contains("missing"), "{path}: {body}");
+        assert!(
+            error["long_message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("missing"),
+            "{path}: {body}"
+        );
     }
     let (status, body) = api.get("/no_such_collection").await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "resource_not_found");
-    let (status, body) = api.call(reqwest::Method::PUT, "/users", Some(json!({}))).await;
+    let (status, body) = api
+        .call(reqwest::Method::PUT, "/users", Some(json!({})))
+        .await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "resource_not_found");
 }
 
@@ -65,12 +120,47 @@ async fn every_error_body_has_a_distinct_trace_id() {
 async fn missing_and_unknown_parameters_are_422() {
     let api = Api::start().await;
     let (status, body) = api.post("/organizations", json!({})).await;
-    let error = assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "form_param_missing");
+    let error = assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "form_param_missing",
+    );
     assert_eq!(error["meta"]["param_name"], "name");
-    let (status, body) = api.post("/allowlist_identifiers", json!({ "identifier": "a@example.com", "colour": "red" })).await;
-    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "form_param_unknown");
-    let (status, body) = api.post("/invitations", json!({ "email_address": "a@example.com", "template_slug": "nope" })).await;
-    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "form_param_value_invalid");
-    let (status, body) = api.post("/invitations", json!({ "email_address": "a@example.com", "expires_in_days": 1000 })).await;
-    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "form_param_value_too_large");
+    let (status, body) = api
+        .post(
+            "/allowlist_identifiers",
+            json!({ "identifier": "a@example.com", "colour": "red" }),
+        )
+        .await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "form_param_unknown",
+    );
+    let (status, body) = api
+        .post(
+            "/invitations",
+            json!({ "email_address": "a@example.com", "template_slug": "nope" }),
+        )
+        .await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "form_param_value_invalid",
+    );
+    let (status, body) = api
+        .post(
+            "/invitations",
+            json!({ "email_address": "a@example.com", "expires_in_days": 1000 }),
+        )
+        .await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "form_param_value_too_large",
+    );
 }

@@ -16,8 +16,12 @@ pub async fn verify(api: &Api, token: &str) -> Value {
         .as_array()
         .and_then(|keys| keys.iter().find(|k| k["kid"] == header["kid"]))
         .unwrap_or_else(|| panic!("no key {} in {jwks}", header["kid"]));
-    let n = URL_SAFE_NO_PAD.decode(key["n"].as_str().unwrap_or_default()).expect("n is base64url");
-    let e = URL_SAFE_NO_PAD.decode(key["e"].as_str().unwrap_or_default()).expect("e is base64url");
+    let n = URL_SAFE_NO_PAD
+        .decode(key["n"].as_str().unwrap_or_default())
+        .expect("n is base64url");
+    let e = URL_SAFE_NO_PAD
+        .decode(key["e"].as_str().unwrap_or_default())
+        .expect("e is base64url");
     let message = token.rsplit_once('.').map(|(m, _)| m).unwrap_or_default();
     RsaPublicKeyComponents { n: &n, e: &e }
         .verify(&RSA_PKCS1_2048_8192_SHA256, message.as_bytes(), &signature)
@@ -33,6 +37,8 @@ pub fn split(token: &str) -> (Value, Value, Vec<u8>) {
         let bytes = URL_SAFE_NO_PAD.decode(part).expect("base64url part");
         serde_json::from_slice(&bytes).expect("JSON part")
     };
-    let signature = URL_SAFE_NO_PAD.decode(parts[2]).expect("base64url signature");
+    let signature = URL_SAFE_NO_PAD
+        .decode(parts[2])
+        .expect("base64url signature");
     (decode(parts[0]), decode(parts[1]), signature)
 }

@@ -21,7 +21,8 @@ pub mod synth;
 /// Checks `value` against `schema`; the error names the first mismatch and where it is.
 pub fn check(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
     if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-        let target = spec::lookup(doc, reference).ok_or_else(|| format!("{at}: unresolvable {reference}"))?;
+        let target = spec::lookup(doc, reference)
+            .ok_or_else(|| format!("{at}: unresolvable {reference}"))?;
         return check(doc, target, value, at);
     }
     if value.is_null() && schema.get("nullable") == Some(&Value::Bool(true)) {
@@ -33,23 +34,24 @@ pub fn check(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(),
         }
     }
     if let Some(one) = schema.get("oneOf").and_then(Value::as_array) {
-        let results: Vec<Result<(), String>> = one.iter().map(|s| check(doc, s, value, at)).collect();
+        let results: Vec<Result<(), String>> =
+            one.iter().map(|s| check(doc, s, value, at)).collect();
         let passed = results.iter().filter(|r| r.is_ok()).count();
         if passed != 1 {
             let reasons: Vec<String> = results.into_iter().filter_map(Result::err).collect();
-            return Err(format!("{at}: matches {passed} of the oneOf alternatives (exactly one needed): {reasons:?}"));
+            return Err(format!(
+                "{at}: matches {passed} of the oneOf alternatives (exactly one needed): {reasons:?}"
+            ));
         }
     }
-    if let Some(any) = schema.get("anyOf").and_then(Value::as_array) {
-        if !any.iter().any(|s| check(doc, s, value, at).is_ok()) {
+    if let Some(any) = schema.get("anyOf").and_then(Value::as_array)
+        && !any.iter().any(|s| check(doc, s, value, at).is_ok()) {
             return Err(format!("{at}: matches none of the anyOf alternatives"));
         }
-    }
-    if let Some(values) = schema.get("enum").and_then(Value::as_array) {
-        if !values.contains(value) {
+    if let Some(values) = schema.get("enum").and_then(Value::as_array)
+        && !values.contains(value) {
             return Err(format!("{at}: {value} is not one of {values:?}"));
         }
-    }
     let ty = schema.get("type").and_then(Value::as_str).or_else(|| {
         // Properties without a type still describe an object.
         schema.get("properties").map(|_| "object")
@@ -71,7 +73,12 @@ pub fn check(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(),
     match value {
         Value::Object(map) => {
             let props = schema.get("properties").and_then(Value::as_object);
-            for name in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
+            for name in schema
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 let name = name.as_str().unwrap_or_default();
                 if !map.contains_key(name) {
                     return Err(format!("{at}: required field '{name}' is missing"));
@@ -79,9 +86,14 @@ pub fn check(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(),
             }
             for (key, item) in map {
                 let here = format!("{at}.{key}");
-                match (props.and_then(|p| p.get(key)), schema.get("additionalProperties")) {
+                match (
+                    props.and_then(|p| p.get(key)),
+                    schema.get("additionalProperties"),
+                ) {
                     (Some(sub), _) => check(doc, sub, item, &here)?,
-                    (None, Some(Value::Bool(false))) => return Err(format!("{here}: field not allowed by the schema")),
+                    (None, Some(Value::Bool(false))) => {
+                        return Err(format!("{here}: field not allowed by the schema"));
+                    }
                     (None, Some(extra @ Value::Object(_))) => check(doc, extra, item, &here)?,
                     (None, _) => {}
                 }
@@ -89,10 +101,18 @@ pub fn check(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(),
         }
         Value::Array(items) => {
             let len = items.len() as u64;
-            if schema.get("minItems").and_then(Value::as_u64).is_some_and(|min| len < min) {
+            if schema
+                .get("minItems")
+                .and_then(Value::as_u64)
+                .is_some_and(|min| len < min)
+            {
                 return Err(format!("{at}: too few items"));
             }
-            if schema.get("maxItems").and_then(Value::as_u64).is_some_and(|max| len > max) {
+            if schema
+                .get("maxItems")
+                .and_then(Value::as_u64)
+                .is_some_and(|max| len > max)
+            {
                 return Err(format!("{at}: too many items"));
             }
             if let Some(item_schema) = schema.get("items") {
@@ -103,14 +123,23 @@ pub fn check(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(),
         }
         Value::String(text) => {
             let len = text.chars().count() as u64;
-            if schema.get("minLength").and_then(Value::as_u64).is_some_and(|min| len < min) {
+            if schema
+                .get("minLength")
+                .and_then(Value::as_u64)
+                .is_some_and(|min| len < min)
+            {
                 return Err(format!("{at}: shorter than minLength"));
             }
-            if schema.get("maxLength").and_then(Value::as_u64).is_some_and(|max| len > max) {
+            if schema
+                .get("maxLength")
+                .and_then(Value::as_u64)
+                .is_some_and(|max| len > max)
+            {
                 return Err(format!("{at}: longer than maxLength"));
             }
             if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
-                let re = regex::Regex::new(pattern).map_err(|e| format!("{at}: bad pattern {pattern}: {e}"))?;
+                let re = regex::Regex::new(pattern)
+                    .map_err(|e| format!("{at}: bad pattern {pattern}: {e}"))?;
                 if !re.is_match(text) {
                     return Err(format!("{at}: '{text}' does not match {pattern}"));
                 }
@@ -118,10 +147,18 @@ pub fn check(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(),
         }
         Value::Number(n) => {
             let n = n.as_f64().unwrap_or(0.0);
-            if schema.get("minimum").and_then(Value::as_f64).is_some_and(|min| n < min) {
+            if schema
+                .get("minimum")
+                .and_then(Value::as_f64)
+                .is_some_and(|min| n < min)
+            {
                 return Err(format!("{at}: below minimum"));
             }
-            if schema.get("maximum").and_then(Value::as_f64).is_some_and(|max| n > max) {
+            if schema
+                .get("maximum")
+                .and_then(Value::as_f64)
+                .is_some_and(|max| n > max)
+            {
                 return Err(format!("{at}: above maximum"));
             }
         }
@@ -138,14 +175,18 @@ pub fn check(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(),
 
 /// The success response schema (status, schema) of an operation, by id.
 pub fn success_schema<'a>(doc: &'a Value, operation_id: &str) -> Option<(u16, Option<&'a Value>)> {
-    let op = spec::operations(doc).into_iter().find(|op| op.id() == operation_id)?;
+    let op = spec::operations(doc)
+        .into_iter()
+        .find(|op| op.id() == operation_id)?;
     let (status, response) = spec::success_response(doc, op.op)?;
     Some((status, spec::json_content_schema(doc, response)))
 }
 
 /// Checks `body` against the named component schema.
 pub fn check_component(doc: &Value, name: &str, body: &Value) -> Result<(), String> {
-    let schema = doc["components"]["schemas"].get(name).ok_or_else(|| format!("no schema {name}"))?;
+    let schema = doc["components"]["schemas"]
+        .get(name)
+        .ok_or_else(|| format!("no schema {name}"))?;
     check(doc, schema, body, name)
 }
 
@@ -163,7 +204,15 @@ fn checker_rejects_what_the_schema_forbids() {
             "n": { "type": "integer" }
         }
     });
-    assert!(check(&doc, &schema, &serde_json::json!({ "id": "u", "object": "user", "name": null }), "$").is_ok());
+    assert!(
+        check(
+            &doc,
+            &schema,
+            &serde_json::json!({ "id": "u", "object": "user", "name": null }),
+            "$"
+        )
+        .is_ok()
+    );
     for bad in [
         serde_json::json!({ "object": "user" }),
         serde_json::json!({ "id": "u", "object": "session" }),
@@ -171,6 +220,9 @@ fn checker_rejects_what_the_schema_forbids() {
         serde_json::json!({ "id": null, "object": "user" }),
         serde_json::json!({ "id": "u", "object": "user", "n": 1.5 }),
     ] {
-        assert!(check(&doc, &schema, &bad, "$").is_err(), "{bad} should fail");
+        assert!(
+            check(&doc, &schema, &bad, "$").is_err(),
+            "{bad} should fail"
+        );
     }
 }

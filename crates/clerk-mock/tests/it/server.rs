@@ -16,7 +16,10 @@ async fn servers_are_independent() {
     assert_ne!(one.server.instance_id(), two.server.instance_id());
     assert_ne!(one.server.base_url(), two.server.base_url());
     assert!(one.server.secret_key().starts_with("sk_test_"));
-    assert!(one.server.base_url().starts_with("http://127.0.0.1:") && one.server.base_url().ends_with("/v1"));
+    assert!(
+        one.server.base_url().starts_with("http://127.0.0.1:")
+            && one.server.base_url().ends_with("/v1")
+    );
 
     let id = s(&one.user("only-here@example.com").await, "id");
     let (status, _) = two.get(&format!("/users/{id}")).await;
@@ -31,7 +34,14 @@ async fn dropping_the_server_stops_it() {
     let url = format!("{}/users", server.base_url());
     let key = server.secret_key().to_string();
     let http = reqwest::Client::new();
-    let (status, _) = read(http.get(&url).bearer_auth(&key).send().await.expect("answer")).await;
+    let (status, _) = read(
+        http.get(&url)
+            .bearer_auth(&key)
+            .send()
+            .await
+            .expect("answer"),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     drop(server);
     // The listener closes as soon as the shutdown is seen.
@@ -49,19 +59,42 @@ async fn dropping_the_server_stops_it() {
 
 #[tokio::test]
 async fn builder_options_apply() {
-    let server = MockServer::builder().secret_key("sk_test_fixed_for_tests").start().await.expect("starts");
+    let server = MockServer::builder()
+        .secret_key("sk_test_fixed_for_tests")
+        .start()
+        .await
+        .expect("starts");
     assert_eq!(server.secret_key(), "sk_test_fixed_for_tests");
     let api = Api::with(server);
     let (status, _) = api.get("/users").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(matches!(MockServer::builder().secret_key("has space").start().await, Err(clerk_mock::StartError::SecretKey)));
+    assert!(matches!(
+        MockServer::builder().secret_key("has space").start().await,
+        Err(clerk_mock::StartError::SecretKey)
+    ));
 
     // The publishable key names this server's host, as Clerk's keys name the Frontend API host.
-    let encoded = api.server.publishable_key().strip_prefix("pk_test_").expect("pk_test_ prefix");
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded).expect("base64");
-    assert_eq!(String::from_utf8(decoded).ok(), Some(format!("{}$", api.server.address())));
-    assert!(api.server.jwt_public_key_pem().starts_with("-----BEGIN PUBLIC KEY-----"));
-    assert!(!format!("{:?}", api.server).contains(api.server.secret_key()), "Debug output hides the key");
+    let encoded = api
+        .server
+        .publishable_key()
+        .strip_prefix("pk_test_")
+        .expect("pk_test_ prefix");
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .expect("base64");
+    assert_eq!(
+        String::from_utf8(decoded).ok(),
+        Some(format!("{}$", api.server.address()))
+    );
+    assert!(
+        api.server
+            .jwt_public_key_pem()
+            .starts_with("-----BEGIN PUBLIC KEY-----")
+    );
+    assert!(
+        !format!("{:?}", api.server).contains(api.server.secret_key()),
+        "Debug output hides the key"
+    );
 }
 
 #[test]
@@ -79,7 +112,10 @@ fn binary_prints_its_base_url_and_key() {
     let secret = key.strip_prefix("secret_key=").map(str::to_string);
 
     let answer = (|| {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
         runtime.block_on(async {
             let response = reqwest::Client::new()
                 .post(format!("{}/users", base_url.as_deref()?))
@@ -100,7 +136,10 @@ fn binary_prints_its_base_url_and_key() {
 
 #[test]
 fn binary_rejects_bad_arguments() {
-    let output = Command::new(env!("CARGO_BIN_EXE_clerk-mock")).args(["--port", "seventy"]).output().expect("runs");
+    let output = Command::new(env!("CARGO_BIN_EXE_clerk-mock"))
+        .args(["--port", "seventy"])
+        .output()
+        .expect("runs");
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("invalid port"));
 }

@@ -24,24 +24,38 @@ async fn session_lifecycle_with_a_verifiable_token() {
     let (_, user) = api.get(&format!("/users/{user_id}")).await;
     assert!(user["last_sign_in_at"].is_i64());
 
-    let (status, token) = api.post(&format!("/sessions/{session_id}/tokens"), json!({ "expires_in_seconds": 120 })).await;
+    let (status, token) = api
+        .post(
+            &format!("/sessions/{session_id}/tokens"),
+            json!({ "expires_in_seconds": 120 }),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{token}");
     assert_eq!(token["object"], "token");
     let claims = jwt::verify(&api, &s(&token, "jwt")).await;
     assert_eq!(claims["sub"], user_id.as_str());
     assert_eq!(claims["sid"], session_id.as_str());
     assert_eq!(claims["iss"], api.server.issuer());
-    assert_eq!(claims["exp"].as_i64().unwrap_or(0) - claims["iat"].as_i64().unwrap_or(0), 120);
+    assert_eq!(
+        claims["exp"].as_i64().unwrap_or(0) - claims["iat"].as_i64().unwrap_or(0),
+        120
+    );
     assert!(claims.get("act").is_none());
     let (header, _, _) = jwt::split(&s(&token, "jwt"));
     assert_eq!(header["kid"], api.server.instance_id());
 
-    let (status, revoked) = api.post(&format!("/sessions/{session_id}/revoke"), json!({})).await;
+    let (status, revoked) = api
+        .post(&format!("/sessions/{session_id}/revoke"), json!({}))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(revoked["status"], "revoked");
-    let (status, body) = api.post(&format!("/sessions/{session_id}/tokens"), json!({})).await;
+    let (status, body) = api
+        .post(&format!("/sessions/{session_id}/tokens"), json!({}))
+        .await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "resource_not_found");
-    let (_, active) = api.get(&format!("/sessions?user_id={user_id}&status=active")).await;
+    let (_, active) = api
+        .get(&format!("/sessions?user_id={user_id}&status=active"))
+        .await;
     assert_eq!(active, json!([]));
 }
 
@@ -49,26 +63,55 @@ async fn session_lifecycle_with_a_verifiable_token() {
 async fn session_token_carries_the_active_organization() {
     let api = Api::start().await;
     let user_id = s(&api.user("o@example.com").await, "id");
-    let (_, org) = api.post("/organizations", json!({ "name": "Org Co", "created_by": user_id })).await;
-    let (_, session) =
-        api.post("/sessions", json!({ "user_id": user_id, "active_organization_id": org["id"] })).await;
-    let (_, token) = api.post(&format!("/sessions/{}/tokens", s(&session, "id")), json!({})).await;
+    let (_, org) = api
+        .post(
+            "/organizations",
+            json!({ "name": "Org Co", "created_by": user_id }),
+        )
+        .await;
+    let (_, session) = api
+        .post(
+            "/sessions",
+            json!({ "user_id": user_id, "active_organization_id": org["id"] }),
+        )
+        .await;
+    let (_, token) = api
+        .post(
+            &format!("/sessions/{}/tokens", s(&session, "id")),
+            json!({}),
+        )
+        .await;
     let claims = jwt::verify(&api, &s(&token, "jwt")).await;
     assert_eq!(claims["v"], 2);
-    assert_eq!(claims["o"], json!({ "id": org["id"], "rol": "admin", "slg": "org-co" }));
+    assert_eq!(
+        claims["o"],
+        json!({ "id": org["id"], "rol": "admin", "slg": "org-co" })
+    );
 }
 
 #[tokio::test]
 async fn listing_needs_a_user_or_client_and_unknown_ids_are_404() {
     let api = Api::start().await;
     let (status, body) = api.get("/sessions").await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, "missing_query_parameter");
+    assert_error(
+        status,
+        &body,
+        StatusCode::BAD_REQUEST,
+        "missing_query_parameter",
+    );
     let (status, body) = api.get("/sessions/sess_unknown").await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "resource_not_found");
-    let (status, body) = api.post("/sessions", json!({ "user_id": "user_unknown" })).await;
+    let (status, body) = api
+        .post("/sessions", json!({ "user_id": "user_unknown" }))
+        .await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "resource_not_found");
     let (status, body) = api.post("/sessions", json!({})).await;
-    let error = assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "form_param_missing");
+    let error = assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "form_param_missing",
+    );
     assert_eq!(error["meta"]["param_name"], "user_id");
 }
 
@@ -83,7 +126,12 @@ async fn jwks_lists_the_signing_key_publicly_too() {
     assert_eq!(key["use"], "sig");
     assert_eq!(key["kid"], api.server.instance_id());
     assert!(s(key, "kid").starts_with("ins_"));
-    let public = api.http.get(format!("{}/.well-known/jwks.json", api.server.issuer())).send().await.expect("answer");
+    let public = api
+        .http
+        .get(format!("{}/.well-known/jwks.json", api.server.issuer()))
+        .send()
+        .await
+        .expect("answer");
     let public: serde_json::Value = public.json().await.expect("json");
     assert_eq!(public, jwks);
 }

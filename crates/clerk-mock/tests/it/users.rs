@@ -7,7 +7,11 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 fn ids(list: &Value) -> Vec<String> {
-    list.as_array().expect("a list").iter().map(|u| s(u, "id")).collect()
+    list.as_array()
+        .expect("a list")
+        .iter()
+        .map(|u| s(u, "id"))
+        .collect()
 }
 
 #[tokio::test]
@@ -33,9 +37,18 @@ async fn create_then_get_returns_the_same_user() {
     schema::check_component(&doc, "User", &user).expect("a User");
     assert_eq!(user["object"], "user");
     assert!(s(&user, "id").starts_with("user_"));
-    assert_eq!(user["email_addresses"][0]["email_address"], "ada@example.com");
-    assert_eq!(user["primary_email_address_id"], user["email_addresses"][0]["id"]);
-    assert_eq!(user["primary_phone_number_id"], user["phone_numbers"][0]["id"]);
+    assert_eq!(
+        user["email_addresses"][0]["email_address"],
+        "ada@example.com"
+    );
+    assert_eq!(
+        user["primary_email_address_id"],
+        user["email_addresses"][0]["id"]
+    );
+    assert_eq!(
+        user["primary_phone_number_id"],
+        user["phone_numbers"][0]["id"]
+    );
     assert_eq!(user["password_enabled"], true);
     assert_eq!(user["private_metadata"], json!({}));
     assert_eq!(user["last_sign_in_at"], Value::Null);
@@ -62,7 +75,9 @@ async fn list_filters_orders_and_pages() {
 
     let (_, page) = api.get("/users?limit=1&offset=1").await;
     assert_eq!(ids(&page), vec![b.clone()]);
-    let (_, by_email) = api.get("/users?email_address=B@EXAMPLE.COM&email_address=c@example.com").await;
+    let (_, by_email) = api
+        .get("/users?email_address=B@EXAMPLE.COM&email_address=c@example.com")
+        .await;
     assert_eq!(ids(&by_email), vec![c.clone(), b.clone()]);
     let (_, by_id) = api.get(&format!("/users?user_id={a}")).await;
     assert_eq!(ids(&by_id), vec![a.clone()]);
@@ -78,7 +93,12 @@ async fn list_filters_orders_and_pages() {
     assert_eq!(count["total_count"], 1);
 
     let (status, body) = api.get("/users?order_by=-favourite_colour").await;
-    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "form_param_value_invalid");
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "form_param_value_invalid",
+    );
 }
 
 #[tokio::test]
@@ -87,42 +107,109 @@ async fn update_changes_fields_and_checks_them() {
     let user = api.user("u@example.com").await;
     let other = api.user("other@example.com").await;
     let id = s(&user, "id");
-    let (status, updated) =
-        api.patch(&format!("/users/{id}"), json!({ "first_name": "New", "last_name": null, "username": "newname" })).await;
+    let (status, updated) = api
+        .patch(
+            &format!("/users/{id}"),
+            json!({ "first_name": "New", "last_name": null, "username": "newname" }),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated["first_name"], "New");
     assert_eq!(updated["last_name"], Value::Null);
     assert_eq!(updated["username"], "newname");
     assert!(updated["updated_at"].as_i64() >= user["updated_at"].as_i64());
 
-    let (status, body) = api.patch(&format!("/users/{}", s(&other, "id")), json!({ "username": "NewName" })).await;
-    let error = assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "form_identifier_exists");
+    let (status, body) = api
+        .patch(
+            &format!("/users/{}", s(&other, "id")),
+            json!({ "username": "NewName" }),
+        )
+        .await;
+    let error = assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "form_identifier_exists",
+    );
     assert_eq!(error["meta"]["param_name"], "username");
 
-    let (status, body) = api.patch(&format!("/users/{id}"), json!({ "favourite_colour": "red" })).await;
-    let error = assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "form_param_unknown");
+    let (status, body) = api
+        .patch(
+            &format!("/users/{id}"),
+            json!({ "favourite_colour": "red" }),
+        )
+        .await;
+    let error = assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "form_param_unknown",
+    );
     assert_eq!(error["meta"]["param_name"], "favourite_colour");
 
-    let (status, body) = api.patch(&format!("/users/{id}"), json!({ "first_name": 42 })).await;
-    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "form_param_value_invalid");
+    let (status, body) = api
+        .patch(&format!("/users/{id}"), json!({ "first_name": 42 }))
+        .await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "form_param_value_invalid",
+    );
 }
 
 #[tokio::test]
 async fn create_rejects_duplicate_and_malformed_identifiers() {
     let api = Api::start().await;
     api.user("taken@example.com").await;
-    let (status, body) = api.post("/users", json!({ "email_address": ["Taken@Example.com"] })).await;
-    let error = assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "form_identifier_exists");
+    let (status, body) = api
+        .post("/users", json!({ "email_address": ["Taken@Example.com"] }))
+        .await;
+    let error = assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "form_identifier_exists",
+    );
     assert_eq!(error["meta"]["param_name"], "email_address");
 
-    let (status, body) = api.post("/users", json!({ "email_address": ["not-an-email"] })).await;
-    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "form_param_format_invalid");
+    let (status, body) = api
+        .post("/users", json!({ "email_address": ["not-an-email"] }))
+        .await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "form_param_format_invalid",
+    );
     let (status, body) = api.post("/users", json!({ "phone_number": ["555"] })).await;
-    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "form_param_format_invalid");
-    let (status, body) = api.post("/users", json!({ "email_address": ["p@example.com"], "password": "short" })).await;
-    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "form_password_length_too_short");
-    let (status, body) = api.post("/users", json!({ "email_address": "single@example.com" })).await;
-    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "form_param_value_invalid");
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "form_param_format_invalid",
+    );
+    let (status, body) = api
+        .post(
+            "/users",
+            json!({ "email_address": ["p@example.com"], "password": "short" }),
+        )
+        .await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "form_password_length_too_short",
+    );
+    let (status, body) = api
+        .post("/users", json!({ "email_address": "single@example.com" }))
+        .await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "form_param_value_invalid",
+    );
     // Nothing was created by the failed attempts.
     let (_, count) = api.get("/users/count").await;
     assert_eq!(count["total_count"], 1);
@@ -145,11 +232,19 @@ async fn metadata_merges_deeply_and_null_deletes() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{merged}");
-    assert_eq!(merged["public_metadata"], json!({ "plan": "free", "limits": { "seats": 5 }, "beta": true }));
+    assert_eq!(
+        merged["public_metadata"],
+        json!({ "plan": "free", "limits": { "seats": 5 }, "beta": true })
+    );
     assert_eq!(merged["private_metadata"], json!({ "stripe": "cus_1" }));
     assert_eq!(merged["unsafe_metadata"], json!({ "theme": "dark" }));
 
-    let (_, replaced) = api.put(&format!("/users/{id}/metadata"), json!({ "public_metadata": { "only": 1 } })).await;
+    let (_, replaced) = api
+        .put(
+            &format!("/users/{id}/metadata"),
+            json!({ "public_metadata": { "only": 1 } }),
+        )
+        .await;
     assert_eq!(replaced["public_metadata"], json!({ "only": 1 }));
     assert_eq!(replaced["private_metadata"], json!({ "stripe": "cus_1" }));
 }
@@ -184,14 +279,23 @@ async fn email_addresses_live_in_their_user() {
     let api = Api::start().await;
     let user = api.user("first@example.com").await;
     let id = s(&user, "id");
-    let (status, email) =
-        api.post("/email_addresses", json!({ "user_id": id, "email_address": "second@example.com", "verified": true })).await;
+    let (status, email) = api
+        .post(
+            "/email_addresses",
+            json!({ "user_id": id, "email_address": "second@example.com", "verified": true }),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{email}");
     let email_id = s(&email, "id");
     let (_, fetched) = api.get(&format!("/email_addresses/{email_id}")).await;
     assert_eq!(fetched, email);
 
-    let (_, updated) = api.patch(&format!("/email_addresses/{email_id}"), json!({ "primary": true })).await;
+    let (_, updated) = api
+        .patch(
+            &format!("/email_addresses/{email_id}"),
+            json!({ "primary": true }),
+        )
+        .await;
     assert_eq!(updated["id"], email["id"]);
     let (_, user) = api.get(&format!("/users/{id}")).await;
     assert_eq!(user["primary_email_address_id"], email_id.as_str());
@@ -199,10 +303,16 @@ async fn email_addresses_live_in_their_user() {
 
     let (status, deleted) = api.delete(&format!("/email_addresses/{email_id}")).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(deleted, json!({ "object": "email_address", "id": email_id, "deleted": true }));
+    assert_eq!(
+        deleted,
+        json!({ "object": "email_address", "id": email_id, "deleted": true })
+    );
     let (_, user) = api.get(&format!("/users/{id}")).await;
     assert_eq!(user["email_addresses"].as_array().map(Vec::len), Some(1));
-    assert_eq!(user["primary_email_address_id"], user["email_addresses"][0]["id"]);
+    assert_eq!(
+        user["primary_email_address_id"],
+        user["email_addresses"][0]["id"]
+    );
     let (status, body) = api.get(&format!("/email_addresses/{email_id}")).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "resource_not_found");
 }
@@ -213,7 +323,10 @@ async fn delete_answers_a_deleted_object_and_forgets_the_user() {
     let id = s(&api.user("gone@example.com").await, "id");
     let (status, deleted) = api.delete(&format!("/users/{id}")).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(deleted, json!({ "object": "user", "id": id, "deleted": true }));
+    assert_eq!(
+        deleted,
+        json!({ "object": "user", "id": id, "deleted": true })
+    );
     let (status, body) = api.get(&format!("/users/{id}")).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "resource_not_found");
     let (status, body) = api.delete(&format!("/users/{id}")).await;
@@ -225,10 +338,30 @@ async fn delete_answers_a_deleted_object_and_forgets_the_user() {
 #[tokio::test]
 async fn verify_password_compares_with_the_password_set() {
     let api = Api::start().await;
-    let (_, user) = api.post("/users", json!({ "email_address": ["pw@example.com"], "password": "s3cret-enough" })).await;
+    let (_, user) = api
+        .post(
+            "/users",
+            json!({ "email_address": ["pw@example.com"], "password": "s3cret-enough" }),
+        )
+        .await;
     let id = s(&user, "id");
-    let (status, ok) = api.post(&format!("/users/{id}/verify_password"), json!({ "password": "s3cret-enough" })).await;
+    let (status, ok) = api
+        .post(
+            &format!("/users/{id}/verify_password"),
+            json!({ "password": "s3cret-enough" }),
+        )
+        .await;
     assert_eq!((status, ok), (StatusCode::OK, json!({ "verified": true })));
-    let (status, body) = api.post(&format!("/users/{id}/verify_password"), json!({ "password": "wrong" })).await;
-    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "incorrect_password");
+    let (status, body) = api
+        .post(
+            &format!("/users/{id}/verify_password"),
+            json!({ "password": "wrong" }),
+        )
+        .await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "incorrect_password",
+    );
 }
