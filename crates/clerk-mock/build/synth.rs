@@ -214,9 +214,10 @@ pub fn example(doc: &Value, schema: &Value, name: &str, stack: &mut Vec<String>)
         return value;
     }
     if let Some(values) = schema.get("enum").and_then(Value::as_array)
-        && let Some(first) = values.iter().find(|v| !v.is_null()) {
-            return first.clone();
-        }
+        && let Some(first) = values.iter().find(|v| !v.is_null())
+    {
+        return first.clone();
+    }
     if is_object_schema(doc, schema) {
         return object_example(doc, schema, stack);
     }

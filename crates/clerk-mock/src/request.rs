@@ -156,16 +156,18 @@ fn check_query_value(param: &spec::QueryParam, name: &str, value: &str) -> Resul
                 .parse()
                 .map_err(|_| ApiError::param_format(name, "an integer"))?;
             if let Some(min) = param.minimum
-                && n < min {
-                    return Err(ApiError::param_value(
-                        name,
-                        &format!("must be at least {min}"),
-                    ));
-                }
+                && n < min
+            {
+                return Err(ApiError::param_value(
+                    name,
+                    &format!("must be at least {min}"),
+                ));
+            }
             if let Some(max) = param.maximum
-                && n > max {
-                    return Err(ApiError::param_too_large(name, max));
-                }
+                && n > max
+            {
+                return Err(ApiError::param_too_large(name, max));
+            }
         }
         ParamType::Number => {
             value

@@ -36,9 +36,11 @@ fn freshen(value: &mut Value, ids: &IdGen, instance_id: &str, now: i64) {
                                 ids.next(prefix)
                             };
                         } else if let Some((prefix, zeros)) = s.rsplit_once('_')
-                            && zeros.len() >= 16 && zeros.bytes().all(|b| b == b'0') {
-                                *s = format!("{prefix}_{}", ids.hex(zeros.len()));
-                            }
+                            && zeros.len() >= 16
+                            && zeros.bytes().all(|b| b == b'0')
+                        {
+                            *s = format!("{prefix}_{}", ids.hex(zeros.len()));
+                        }
                     }
                     Value::Number(n) if key.ends_with("_at") && n.as_f64() == Some(0.0) => {
                         let at = if key.starts_with("expire") {

@@ -23,34 +23,38 @@ pub(crate) fn check(schema: &Value, value: &Value, name: &str) -> Result<(), Api
     }
     let ty = schema.get("type").and_then(Value::as_str);
     if let Some(ty) = ty
-        && !type_matches(ty, value) {
-            let label = if name.is_empty() {
-                "request body"
-            } else {
-                name
-            };
-            return Err(ApiError::param_type(label, json_type(value), ty));
-        }
+        && !type_matches(ty, value)
+    {
+        let label = if name.is_empty() {
+            "request body"
+        } else {
+            name
+        };
+        return Err(ApiError::param_type(label, json_type(value), ty));
+    }
     if let Some(values) = schema.get("enum").and_then(Value::as_array)
-        && !values.contains(value) {
-            let allowed: Vec<String> = values.iter().map(|v| v.to_string()).collect();
-            return Err(ApiError::param_value(
-                name,
-                &format!("must be one of {}", allowed.join(", ")),
-            ));
-        }
+        && !values.contains(value)
+    {
+        let allowed: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+        return Err(ApiError::param_value(
+            name,
+            &format!("must be one of {}", allowed.join(", ")),
+        ));
+    }
     if let Some(n) = value.as_f64() {
         if let Some(min) = schema.get("minimum").and_then(Value::as_f64)
-            && n < min {
-                return Err(ApiError::param_value(
-                    name,
-                    &format!("must be at least {min}"),
-                ));
-            }
+            && n < min
+        {
+            return Err(ApiError::param_value(
+                name,
+                &format!("must be at least {min}"),
+            ));
+        }
         if let Some(max) = schema.get("maximum").and_then(Value::as_f64)
-            && n > max {
-                return Err(ApiError::param_too_large(name, max as i64));
-            }
+            && n > max
+        {
+            return Err(ApiError::param_too_large(name, max as i64));
+        }
     }
     match value {
         Value::Object(map) => {
@@ -73,19 +77,21 @@ pub(crate) fn check(schema: &Value, value: &Value, name: &str) -> Result<(), Api
         }
         Value::Array(items) => {
             if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
-                && (items.len() as u64) < min {
-                    return Err(ApiError::param_value(
-                        name,
-                        &format!("needs at least {min} item(s)"),
-                    ));
-                }
+                && (items.len() as u64) < min
+            {
+                return Err(ApiError::param_value(
+                    name,
+                    &format!("needs at least {min} item(s)"),
+                ));
+            }
             if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
-                && items.len() as u64 > max {
-                    return Err(ApiError::param_value(
-                        name,
-                        &format!("takes at most {max} items"),
-                    ));
-                }
+                && items.len() as u64 > max
+            {
+                return Err(ApiError::param_value(
+                    name,
+                    &format!("takes at most {max} items"),
+                ));
+            }
             if let Some(item_schema) = schema.get("items") {
                 for (i, item) in items.iter().enumerate() {
                     check(

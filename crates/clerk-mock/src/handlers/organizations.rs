@@ -210,9 +210,10 @@ fn modify(
 pub(crate) fn update(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let id = find_id(ctx.store, req.path_param("organization_id"))?;
     if let Some(slug) = req.str_field("slug")
-        && slug_taken(ctx.store, slug, Some(&id)) {
-            return Err(ApiError::identifier_exists("slug", "slug"));
-        }
+        && slug_taken(ctx.store, slug, Some(&id))
+    {
+        return Err(ApiError::identifier_exists("slug", "slug"));
+    }
     let created_at = time_field(req, "created_at")?;
     modify(ctx, &id, |org| {
         for field in [

@@ -144,9 +144,10 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let user_id = req.required_str("user_id")?;
     let org = req.str_field("active_organization_id");
     if let Some(org_id) = org
-        && !ctx.store.organizations.contains(org_id) {
-            return Err(ApiError::not_found("organization", org_id));
-        }
+        && !ctx.store.organizations.contains(org_id)
+    {
+        return Err(ApiError::not_found("organization", org_id));
+    }
     Ok(Reply::ok(start(
         ctx,
         user_id,

@@ -167,9 +167,11 @@ fn check_username(store: &Store, username: &str, own_id: Option<&str>) -> Result
 
 fn check_password(req: &Req) -> Result<(), ApiError> {
     if let Some(password) = req.str_field("password")
-        && req.bool_field("skip_password_checks") != Some(true) && password.chars().count() < 8 {
-            return Err(ApiError::password_too_short("password"));
-        }
+        && req.bool_field("skip_password_checks") != Some(true)
+        && password.chars().count() < 8
+    {
+        return Err(ApiError::password_too_short("password"));
+    }
     Ok(())
 }
 
@@ -472,9 +474,10 @@ fn matching<'s>(store: &'s Store, req: &Req) -> Result<Vec<&'s Value>, ApiError>
         field => u[field].clone(),
     });
     if let Some(after) = req.query("starting_after")
-        && let Some(pos) = rows.iter().position(|u| u["id"] == after) {
-            rows.drain(..=pos);
-        }
+        && let Some(pos) = rows.iter().position(|u| u["id"] == after)
+    {
+        rows.drain(..=pos);
+    }
     Ok(rows)
 }
 

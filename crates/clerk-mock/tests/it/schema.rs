@@ -45,13 +45,15 @@ pub fn check(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(),
         }
     }
     if let Some(any) = schema.get("anyOf").and_then(Value::as_array)
-        && !any.iter().any(|s| check(doc, s, value, at).is_ok()) {
-            return Err(format!("{at}: matches none of the anyOf alternatives"));
-        }
+        && !any.iter().any(|s| check(doc, s, value, at).is_ok())
+    {
+        return Err(format!("{at}: matches none of the anyOf alternatives"));
+    }
     if let Some(values) = schema.get("enum").and_then(Value::as_array)
-        && !values.contains(value) {
-            return Err(format!("{at}: {value} is not one of {values:?}"));
-        }
+        && !values.contains(value)
+    {
+        return Err(format!("{at}: {value} is not one of {values:?}"));
+    }
     let ty = schema.get("type").and_then(Value::as_str).or_else(|| {
         // Properties without a type still describe an object.
         schema.get("properties").map(|_| "object")
