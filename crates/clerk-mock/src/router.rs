@@ -8,11 +8,13 @@ use crate::request::{self, Req};
 use crate::server::Shared;
 use crate::spec::OPERATIONS;
 use crate::synth;
+use axum::Extension;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::RawPathParamsRejection;
-use axum::extract::{RawPathParams, Request, State};
+use axum::extract::{RawPathParams, Request};
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::AddExtension;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, any, on};
 use http_body_util::BodyExt as _;
@@ -20,16 +22,21 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, OnceLock, PoisonError};
+use tower_layer::Layer as _;
 
 /// Bodies past the limit are still read (and dropped) up to this size, so that the client
 /// finishes sending and sees the 413 answer; beyond it the connection is closed.
 const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
 
-/// The router shared by all servers of the process (built once, given each server's state).
-fn template() -> &'static Router<Arc<Shared>> {
-    static ROUTER: OnceLock<Router<Arc<Shared>>> = OnceLock::new();
+/// The router shared by all servers of the process, built once.
+///
+/// Handlers find their server's state in a request extension rather than in router state:
+/// giving a router state converts every one of its routes, which would make each start-up pay
+/// for the whole API again.
+fn template() -> &'static Router {
+    static ROUTER: OnceLock<Router> = OnceLock::new();
     ROUTER.get_or_init(|| {
-        let mut by_path: BTreeMap<&str, MethodRouter<Arc<Shared>>> = BTreeMap::new();
+        let mut by_path: BTreeMap<&str, MethodRouter> = BTreeMap::new();
         for (index, op) in OPERATIONS.iter().enumerate() {
             let filter = match op.method {
                 "GET" => MethodFilter::GET,
@@ -41,7 +48,7 @@ fn template() -> &'static Router<Arc<Shared>> {
             };
             let route = on(
                 filter,
-                move |State(shared): State<Arc<Shared>>,
+                move |Extension(shared): Extension<Arc<Shared>>,
                       params: Result<RawPathParams, RawPathParamsRejection>,
                       request: Request| async move {
                     dispatch(shared, index, params, request).await
@@ -58,9 +65,10 @@ fn template() -> &'static Router<Arc<Shared>> {
         }
         let mut router = Router::new();
         for (path, methods) in by_path {
-            let methods = methods.fallback(|State(shared): State<Arc<Shared>>| async move {
-                error_response(&shared, &ApiError::route_not_found())
-            });
+            let methods =
+                methods.fallback(|Extension(shared): Extension<Arc<Shared>>| async move {
+                    error_response(&shared, &ApiError::route_not_found())
+                });
             router = router.route(&format!("/v1{path}"), methods);
         }
         router
@@ -69,15 +77,15 @@ fn template() -> &'static Router<Arc<Shared>> {
                 any(handlers::actor_tokens::accept_ticket),
             )
             .route("/.well-known/jwks.json", any(handlers::jwks::public_jwks))
-            .fallback(|State(shared): State<Arc<Shared>>| async move {
+            .fallback(|Extension(shared): Extension<Arc<Shared>>| async move {
                 error_response(&shared, &ApiError::route_not_found())
             })
     })
 }
 
-/// The application for one server.
-pub(crate) fn build(shared: Arc<Shared>) -> Router {
-    template().clone().with_state(shared)
+/// The application for one server: the shared router with this server's state attached.
+pub(crate) fn build(shared: Arc<Shared>) -> AddExtension<Router, Arc<Shared>> {
+    Extension(shared).layer(template().clone())
 }
 
 /// Stateful handlers by operation index, looked up once per process.

@@ -4,6 +4,7 @@ use crate::ids::{IdGen, random_token};
 use crate::router;
 use crate::store::Store;
 use crate::webhooks::{self, EventSender, WebhookTarget};
+use axum::ServiceExt;
 use base64::Engine as _;
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -172,7 +173,11 @@ impl MockServerBuilder {
         let (shutdown, stopped) = oneshot::channel::<()>();
         let app = router::build(shared.clone());
         tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let serve = axum::serve(
+                listener,
+                ServiceExt::<axum::extract::Request>::into_make_service(app),
+            )
+            .with_graceful_shutdown(async move {
                 let _ = stopped.await;
             });
             // Errors here mean the listener failed; there is nobody to report them to.

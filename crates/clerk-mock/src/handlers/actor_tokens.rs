@@ -17,7 +17,8 @@ use crate::request::Req;
 use crate::router::{error_response, read_body, reply_response, with_store};
 use crate::server::Shared;
 use crate::store::{ActorTokenRow, TicketRef};
-use axum::extract::{Request, State};
+use axum::Extension;
+use axum::extract::Request;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use serde_json::{Value, json};
@@ -217,7 +218,10 @@ fn accept(ctx: &mut Ctx<'_>, ticket: &str) -> Result<Reply, ApiError> {
 }
 
 /// `GET|POST /v1/tickets/accept?ticket=...` (no secret key: it is a link for browsers).
-pub(crate) async fn accept_ticket(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+pub(crate) async fn accept_ticket(
+    Extension(shared): Extension<Arc<Shared>>,
+    request: Request,
+) -> Response {
     let (parts, body) = request.into_parts();
     let Ok(bytes) = read_body(body, shared.env.body_limit).await else {
         return error_response(&shared, &ApiError::body_too_large(shared.env.body_limit));

@@ -6,7 +6,7 @@ use crate::keys;
 use crate::request::Req;
 use crate::router::{error_response, reply_response};
 use crate::server::Shared;
-use axum::extract::State;
+use axum::Extension;
 use axum::response::Response;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -22,7 +22,7 @@ pub(crate) fn get(ctx: &mut Ctx<'_>, _req: &Req) -> Result<Reply, ApiError> {
 }
 
 /// `GET /.well-known/jwks.json`, without a secret key, as Clerk's Frontend API serves it.
-pub(crate) async fn public_jwks(State(shared): State<Arc<Shared>>) -> Response {
+pub(crate) async fn public_jwks(Extension(shared): Extension<Arc<Shared>>) -> Response {
     match jwks(&shared.env.instance_id) {
         Ok(body) => reply_response(Reply::ok(body)),
         Err(e) => error_response(&shared, &e),
