@@ -119,7 +119,7 @@ pub(crate) fn parse_rfc3339(text: &str) -> Option<i64> {
         "Z" | "z" => 0,
         _ if rest.len() == 6
             && (rest.starts_with('+') || rest.starts_with('-'))
-            && &rest[3..4] == ":" =>
+            && rest.get(3..4) == Some(":") =>
         {
             let sign = if rest.starts_with('-') { -1 } else { 1 };
             sign * (rest.get(1..3)?.parse::<i64>().ok()? * 60
@@ -403,6 +403,9 @@ mod tests {
         );
         assert_eq!(parse_rfc3339("2024-13-01T00:00:00Z"), None);
         assert_eq!(parse_rfc3339("yesterday"), None);
+        // Multi-byte characters where digits or separators belong: rejected, not a panic.
+        assert_eq!(parse_rfc3339("2024-02-29T14:30:15+0é:0"), None);
+        assert_eq!(parse_rfc3339("2024-02-29T14:30:1é+02:00"), None);
     }
 
     #[test]

@@ -8,17 +8,18 @@ use crate::request::Req;
 use crate::store::{Store, deep_merge, sort_rows};
 use serde_json::{Value, json};
 
+/// Fields `GET /users` can sort by (alphabetical).
 const ORDER_FIELDS: &[&str] = &[
     "created_at",
-    "updated_at",
     "email_address",
-    "web3wallet",
     "first_name",
-    "last_name",
-    "phone_number",
-    "username",
     "last_active_at",
+    "last_name",
     "last_sign_in_at",
+    "phone_number",
+    "updated_at",
+    "username",
+    "web3wallet",
 ];
 
 /// The stored user, or 404.
