@@ -72,10 +72,7 @@ fn template() -> &'static Router {
             router = router.route(&format!("/v1{path}"), methods);
         }
         router
-            .route(
-                "/v1/tickets/accept",
-                any(handlers::actor_tokens::accept_ticket),
-            )
+            .route("/v1/tickets/accept", any(handlers::tickets::accept_ticket))
             .route("/.well-known/jwks.json", any(handlers::jwks::public_jwks))
             .fallback(|Extension(shared): Extension<Arc<Shared>>| async move {
                 error_response(&shared, &ApiError::route_not_found())

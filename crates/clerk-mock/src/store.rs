@@ -74,12 +74,14 @@ impl<T> Table<T> {
     }
 }
 
-/// An actor token with what the token itself does not show.
+/// An actor or sign-in token, with what its JSON does not show.
 #[derive(Debug)]
-pub(crate) struct ActorTokenRow {
+pub(crate) struct TokenRow {
+    /// The `ActorToken` or `SignInToken` object.
     pub json: Value,
-    pub session_max_duration_secs: i64,
     pub expires_at_ms: i64,
+    /// How long the session it starts lasts.
+    pub session_lifetime_ms: i64,
 }
 
 /// Email addresses and phone numbers: the user owning each id, and which values are taken
@@ -123,13 +125,6 @@ impl Identifications {
     }
 }
 
-/// The token a ticket belongs to.
-#[derive(Debug, Clone)]
-pub(crate) enum TicketRef {
-    Actor(String),
-    SignIn(String),
-}
-
 /// Everything a server remembers.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
@@ -141,9 +136,10 @@ pub(crate) struct Store {
     pub passwords: HashMap<String, String>,
     /// `Session` objects.
     pub sessions: Table<Value>,
-    pub actor_tokens: Table<ActorTokenRow>,
-    /// What each ticket (the `token` of an actor or sign-in token) stands for.
-    pub tickets: HashMap<String, TicketRef>,
+    pub actor_tokens: Table<TokenRow>,
+    pub sign_in_tokens: Table<TokenRow>,
+    /// The token each ticket (the `token` field) stands for: its `object` kind and id.
+    pub tickets: HashMap<String, (&'static str, String)>,
     /// `Organization` objects (counts are filled in when answering).
     pub organizations: Table<Value>,
     /// Memberships as stored: `{id, organization_id, user_id, role, public_metadata, private_metadata, created_at, updated_at}`.
@@ -154,8 +150,6 @@ pub(crate) struct Store {
     pub invitations: Table<Value>,
     pub allowlist: Table<Value>,
     pub blocklist: Table<Value>,
-    /// `SignInToken` objects.
-    pub sign_in_tokens: Table<Value>,
 }
 
 /// A parsed `order_by` value: field and direction.

@@ -8,6 +8,7 @@ pub(crate) mod jwks;
 pub(crate) mod lists;
 pub(crate) mod organizations;
 pub(crate) mod sessions;
+pub(crate) mod tickets;
 pub(crate) mod tokens;
 pub(crate) mod users;
 
