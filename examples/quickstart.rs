@@ -32,7 +32,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "No CLERK_SECRET_KEY: started the embedded mock Clerk server at {}.",
                 mock.base_url()
             );
-            let clerk = Clerk::builder(mock.secret_key()).base_url(mock.base_url()).build()?;
+            let clerk = Clerk::builder(mock.secret_key())
+                .base_url(mock.base_url())
+                .build()?;
             (clerk, Some(mock))
         }
     };
@@ -69,7 +71,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Against the mock, follow the URL as a browser would and check the
     // session token it yields: the `act` claim names the agent.
     if let (Some(mock), Some(url)) = (&_mock, &token.url) {
-        let accepted: serde_json::Value = reqwest::get(url).await?.error_for_status()?.json().await?;
+        let accepted: serde_json::Value =
+            reqwest::get(url).await?.error_for_status()?.json().await?;
         let jwt = accepted["jwt"].as_str().unwrap_or_default();
         let verifier = Verifier::builder()
             .secret_key(mock.secret_key())
@@ -78,7 +81,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .build()?;
         match verifier.verify_session_token(jwt).await {
             Ok(claims) => {
-                let act = claims.act.as_ref().map(|a| (a.sub.as_str(), a.extra.get("ticket")));
+                let act = claims
+                    .act
+                    .as_ref()
+                    .map(|a| (a.sub.as_str(), a.extra.get("ticket")));
                 println!(
                     "   accepted: session {} for {}, act = {act:?}",
                     claims.sid.as_deref().unwrap_or("?"),
@@ -90,7 +96,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // A used token can no longer be revoked; Clerk says why.
         match clerk.revoke_impersonation(&token.id).await {
             Ok(t) => println!("   revoking it anyway gave status {}", t.status),
-            Err(e) => println!("   revoking a used token is refused: {}", e.code().unwrap_or("?")),
+            Err(e) => println!(
+                "   revoking a used token is refused: {}",
+                e.code().unwrap_or("?")
+            ),
         }
     }
 
@@ -105,21 +114,48 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             break; // enough for a demo on a big instance
         }
     }
-    let total = clerk.get_users_count().send().await?.into_inner().total_count;
+    let total = clerk
+        .get_users_count()
+        .send()
+        .await?
+        .into_inner()
+        .total_count;
     println!("3. listed {seen} users in {pages} pages of 2; the instance has {total} users");
 
     // 4. A second token, revoked before anyone uses it.
-    let unused = clerk.impersonate(Impersonation::new(&customer.id, &agent.id)).await?;
+    let unused = clerk
+        .impersonate(Impersonation::new(&customer.id, &agent.id))
+        .await?;
     let revoked = clerk.revoke_impersonation(&unused.id).await?;
-    println!("4. actor token {} revoked: status {}", revoked.id, revoked.status);
+    println!(
+        "4. actor token {} revoked: status {}",
+        revoked.id, revoked.status
+    );
 
     // 5. Clean up.
     for user in &created {
-        let deleted = clerk.delete_user().user_id(&user.id).send().await?.into_inner();
-        println!("5. deleted user {} ({})", user.id, if deleted.deleted { "ok" } else { "not deleted" });
+        let deleted = clerk
+            .delete_user()
+            .user_id(&user.id)
+            .send()
+            .await?
+            .into_inner();
+        println!(
+            "5. deleted user {} ({})",
+            user.id,
+            if deleted.deleted { "ok" } else { "not deleted" }
+        );
     }
-    match clerk.get_user().user_id(&customer.id).send().await.map_err(Error::from) {
-        Err(e) if e.is_not_found() => println!("   {} is gone: {}", customer.id, e.code().unwrap_or("?")),
+    match clerk
+        .get_user()
+        .user_id(&customer.id)
+        .send()
+        .await
+        .map_err(Error::from)
+    {
+        Err(e) if e.is_not_found() => {
+            println!("   {} is gone: {}", customer.id, e.code().unwrap_or("?"))
+        }
         other => println!("   unexpected: {other:?}"),
     }
     println!("Done in {:.2?}.", started.elapsed());
