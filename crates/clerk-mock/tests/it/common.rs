@@ -4,6 +4,17 @@ use clerk_mock::MockServer;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+/// A plain HTTP client for talking to the mock.
+///
+/// When these tests are built together with the SDK (`cargo test --workspace`),
+/// cargo's feature unification gives reqwest the SDK's rustls-without-provider
+/// setting, and reqwest then needs a process-wide crypto provider before any
+/// client is built; ring is installed for that (a no-op when one exists).
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// A mock server and an HTTP client that authenticates to it.
 pub struct Api {
     pub server: MockServer,
@@ -18,7 +29,7 @@ impl Api {
     pub fn with(server: MockServer) -> Api {
         Api {
             server,
-            http: reqwest::Client::new(),
+            http: http_client(),
         }
     }
 

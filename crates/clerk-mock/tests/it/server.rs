@@ -33,7 +33,7 @@ async fn dropping_the_server_stops_it() {
     let server = MockServer::start().await;
     let url = format!("{}/users", server.base_url());
     let key = server.secret_key().to_string();
-    let http = reqwest::Client::new();
+    let http = crate::common::http_client();
     let (status, _) = read(
         http.get(&url)
             .bearer_auth(&key)
@@ -47,7 +47,7 @@ async fn dropping_the_server_stops_it() {
     // The listener closes as soon as the shutdown is seen.
     let mut refused = false;
     for _ in 0..50 {
-        let fresh = reqwest::Client::new();
+        let fresh = crate::common::http_client();
         if fresh.get(&url).bearer_auth(&key).send().await.is_err() {
             refused = true;
             break;
@@ -117,7 +117,7 @@ fn binary_prints_its_base_url_and_key() {
             .build()
             .ok()?;
         runtime.block_on(async {
-            let response = reqwest::Client::new()
+            let response = crate::common::http_client()
                 .post(format!("{}/users", base_url.as_deref()?))
                 .bearer_auth(secret.as_deref()?)
                 .json(&json!({ "first_name": "Cli" }))
