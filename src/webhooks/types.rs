@@ -4,6 +4,7 @@
 //! values it does not know in its `Unknown` variant, so events from a newer Clerk still
 //! decode and encode back without loss.
 
-use crate::webhooks::macros::{open_enum, tagged_union};
+use crate::open_enum::open_enum;
+use crate::webhooks::macros::tagged_union;
 
 include!(concat!(env!("OUT_DIR"), "/webhooks_types.rs"));
