@@ -344,7 +344,11 @@ async fn organizations_memberships_and_invitations() {
         .await
         .unwrap();
     assert_eq!(
-        invitation.status.as_ref().map(|s| s.as_str()),
+        invitation
+            .status
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
         Some("pending")
     );
     let orgs: Vec<_> = clerk

@@ -131,6 +131,17 @@ fn every_operation_schema_and_field_is_described() {
         }
     }
 
+    // The webhook events' schemas.
+    let webhooks = Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi/webhooks/schemas");
+    for (name, s) in json_files(&webhooks) {
+        schemas += 1;
+        fields += s["properties"].as_object().map_or(0, |p| p.len());
+        if !described(&s) {
+            missing.push(format!("webhook schema {name}"));
+        }
+        schema(&s, &format!("webhooks {name}"), &mut missing);
+    }
+
     println!("{operations} operations, {schemas} schemas, {fields} top-level fields checked");
     assert!(
         operations == 249 && schemas > 100,
