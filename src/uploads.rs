@@ -153,16 +153,12 @@ impl Clerk {
         file: Upload,
         uploader_user_id: Option<&str>,
     ) -> Result<OrganizationWithLogo> {
-        let mut form = Form::new().part("file", file.into_part()?);
-        if let Some(uploader) = uploader_user_id {
-            form = form.text("uploader_user_id", uploader.to_string());
-        }
         let url = format!(
             "{}/organizations/{}/logo",
             self.base_url(),
             encode(organization_id)
         );
-        self.send_multipart(reqwest::Method::PUT, url, form, "upload_organization_logo")
+        self.put_logo(url, file, uploader_user_id, "upload_organization_logo")
             .await
     }
 
@@ -174,22 +170,30 @@ impl Clerk {
         file: Upload,
         uploader_user_id: Option<&str>,
     ) -> Result<OAuthApplication> {
-        let mut form = Form::new().part("file", file.into_part()?);
-        if let Some(uploader) = uploader_user_id {
-            form = form.text("uploader_user_id", uploader.to_string());
-        }
         let url = format!(
             "{}/oauth_applications/{}/logo",
             self.base_url(),
             encode(oauth_application_id)
         );
-        self.send_multipart(
-            reqwest::Method::PUT,
-            url,
-            form,
-            "upload_oauth_application_logo",
-        )
-        .await
+        self.put_logo(url, file, uploader_user_id, "upload_oauth_application_logo")
+            .await
+    }
+
+    /// The two logo uploads share their form: `file`, and `uploader_user_id`
+    /// when given.
+    async fn put_logo<T: DeserializeOwned>(
+        &self,
+        url: String,
+        file: Upload,
+        uploader_user_id: Option<&str>,
+        method_name: &'static str,
+    ) -> Result<T> {
+        let mut form = Form::new().part("file", file.into_part()?);
+        if let Some(uploader) = uploader_user_id {
+            form = form.text("uploader_user_id", uploader.to_string());
+        }
+        self.send_multipart(reqwest::Method::PUT, url, form, method_name)
+            .await
     }
 
     async fn send_multipart<T: DeserializeOwned>(
