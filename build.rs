@@ -70,6 +70,14 @@ fn run() -> Result<(), String> {
     let (builder_items, page_items) = surface::pagination(&file, &spec_json, &ops)?;
     push_items(&mut file, "builder", builder_items)?;
     push_items(&mut file, "types", page_items)?;
+    // Operations with several tags sit in several traits: count methods.
+    let linked = surface::link_operation_docs(&mut file)?;
+    if let Some(op) = ops.iter().find(|op| !linked.contains(&op.method_name)) {
+        return Err(format!(
+            "the docs of {} were not linked to its types",
+            op.id
+        ));
+    }
 
     let code = prettyplease::unparse(&file);
     if code.contains("deny_unknown_fields") {

@@ -506,3 +506,63 @@ fn limit_maximum(spec: &Value, op: &Operation) -> Option<u64> {
     }
     None
 }
+
+/// Adds to the documentation of every operation method links to its request
+/// builder, its body type and its reply type, so the docs lead from an
+/// operation to the types it takes and returns.
+pub fn link_operation_docs(
+    file: &mut syn::File,
+) -> Result<std::collections::BTreeSet<String>, String> {
+    let builders = builders(file);
+    let type_names: std::collections::BTreeSet<String> = module(file, "types")
+        .into_iter()
+        .flatten()
+        .filter_map(|item| match item {
+            syn::Item::Struct(s) => Some(s.ident.to_string()),
+            syn::Item::Enum(e) => Some(e.ident.to_string()),
+            _ => None,
+        })
+        .collect();
+    let link_types = |text: &str| -> Vec<String> {
+        text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|word| type_names.contains(*word))
+            .map(|word| format!("[`{word}`](types::{word})"))
+            .collect()
+    };
+    let mut linked = std::collections::BTreeSet::new();
+    for item in &mut file.items {
+        let syn::Item::Trait(t) = item else { continue };
+        if !t.ident.to_string().starts_with("Client") {
+            continue;
+        }
+        for trait_item in &mut t.items {
+            let syn::TraitItem::Fn(f) = trait_item else {
+                continue;
+            };
+            let name = builder_name(&f.sig.ident.to_string());
+            let Some(b) = builders.get(&name) else {
+                return Err(format!("no builder {name} for a client method"));
+            };
+            let mut lines = vec![format!("Request builder: [`{name}`](builder::{name}).")];
+            if let Some((_, body)) = b.fields.iter().find(|(n, _)| n == "body") {
+                let links = link_types(body);
+                if !links.is_empty() {
+                    lines.push(format!("Body: {}.", links.join(", ")));
+                }
+            }
+            let reply = link_types(&b.success);
+            if !reply.is_empty() {
+                lines.push(format!("Reply: {}.", reply.join(", ")));
+            }
+            lines.push(
+                "Errors: every 4xx and 5xx reply decodes as [`ClerkErrors`](types::ClerkErrors); \
+                 `?` turns them into [`crate::Error`]."
+                    .to_string(),
+            );
+            let doc = format!("\n\n{}", lines.join("\n"));
+            f.attrs.push(syn::parse_quote!(#[doc = #doc]));
+            linked.insert(f.sig.ident.to_string());
+        }
+    }
+    Ok(linked)
+}

@@ -23,7 +23,7 @@ pub mod webhooks;
 /// Generated at build time from the spec under `openapi/` by progenitor;
 /// operations are grouped in one extension trait per resource
 /// (`ClientUsersExt`, `ClientActorTokensExt`, …), all in [`prelude`].
-#[allow(missing_docs, clippy::all, rustdoc::all)]
+#[allow(missing_docs, clippy::all)]
 pub mod api {
     include!(concat!(env!("OUT_DIR"), "/bapi.rs"));
 }
