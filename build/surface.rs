@@ -535,6 +535,9 @@ pub fn link_operation_docs(
         if !t.ident.to_string().starts_with("Client") {
             continue;
         }
+        if let Some(example) = trait_example(t, &builders) {
+            t.attrs.push(syn::parse_quote!(#[doc = #example]));
+        }
         for trait_item in &mut t.items {
             let syn::TraitItem::Fn(f) = trait_item else {
                 continue;
@@ -565,4 +568,59 @@ pub fn link_operation_docs(
         }
     }
     Ok(linked)
+}
+
+/// A compiled example for a resource trait: its first operation that takes
+/// no body and only string parameters (an id in the path, say).
+fn trait_example(t: &syn::ItemTrait, builders: &BTreeMap<String, Builder>) -> Option<String> {
+    for trait_item in &t.items {
+        let syn::TraitItem::Fn(f) = trait_item else {
+            continue;
+        };
+        let method = f.sig.ident.to_string();
+        let b = builders.get(&builder_name(&method))?;
+        if b.fields.iter().any(|(n, _)| n == "body") {
+            continue;
+        }
+        let required: Vec<&String> = b
+            .fields
+            .iter()
+            .filter(|(_, t)| !t.starts_with("Option<"))
+            .map(|(n, _)| n)
+            .collect();
+        if b.fields
+            .iter()
+            .any(|(_, t)| !t.starts_with("Option<") && t != "String")
+        {
+            continue;
+        }
+        let setters: String = required
+            .iter()
+            .map(|n| format!("\n    .{n}(\"{}\")", example_value(n)))
+            .collect();
+        return Some(format!(
+            "\n\n# Example\n\n```no_run\nuse clerk_backend_api::prelude::*;\n\n\
+             # async fn run(clerk: Clerk) -> clerk_backend_api::Result<()> {{\n\
+             let reply = clerk\n    .{method}(){setters}\n    .send()\n    .await?;\n\
+             println!(\"{{:?}}\", reply.into_inner());\n# Ok(())\n# }}\n```"
+        ));
+    }
+    None
+}
+
+/// A plausible value for a parameter, from its name.
+fn example_value(name: &str) -> String {
+    let prefix = match name {
+        "user_id" => "user_",
+        "organization_id" => "org_",
+        "session_id" => "sess_",
+        "client_id" => "client_",
+        "invitation_id" => "inv_",
+        _ => "",
+    };
+    if prefix.is_empty() {
+        format!("{name}_123")
+    } else {
+        format!("{prefix}123")
+    }
 }
