@@ -78,6 +78,19 @@ const RULES: &[(&str, &str, RuleFn)] = &[
         drop_deprecated_clashing_parameters,
     ),
     (
+        "drop_paginated_parameter",
+        "on operations whose reply is a bare array, `paginated=true` makes Clerk wrap it in \
+         `{data, total_count}`, a shape the spec does not describe, so the typed reply would \
+         fail to decode; `stream()` and `pages()` page without it",
+        drop_paginated_parameter,
+    ),
+    (
+        "readable_method_names",
+        "snake-casing `OAuth` and `URLs` gives `o_auth` and `ur_ls`; method names use \
+         `oauth` and `urls` (the operations table keeps Clerk's ids)",
+        readable_method_names,
+    ),
+    (
         "clerk_errors_for_every_error_response",
         "every error reply of the API carries the ClerkErrors body; inline or bodiless error \
          responses would give operations mixed or wrong error types, so each operation gets \
@@ -302,6 +315,59 @@ fn drop_deprecated_clashing_parameters(spec: &mut Value, _: &mut Out) -> Result<
         Ok(())
     })?;
     Ok(dropped)
+}
+
+fn drop_paginated_parameter(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
+    const PAGINATED: &str = "#/components/parameters/Paginated";
+    let responses = spec["components"]["responses"].clone();
+    let schemas = spec["components"]["schemas"].clone();
+    let mut dropped = 0;
+    for_each_operation(spec, |_, _, op| {
+        // The success reply, through a shared response when referenced.
+        let reply = &op["responses"]["200"];
+        let reply = match reply["$ref"].as_str() {
+            Some(r) => &responses[r.trim_start_matches("#/components/responses/")],
+            None => reply,
+        };
+        let schema = &reply["content"]["application/json"]["schema"];
+        let schema = match schema["$ref"].as_str() {
+            Some(r) => &schemas[r.trim_start_matches("#/components/schemas/")],
+            None => schema,
+        };
+        if schema["type"] != json!("array") {
+            return Ok(());
+        }
+        if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
+            let before = params.len();
+            params.retain(|p| p["$ref"] != json!(PAGINATED));
+            dropped += before - params.len();
+        }
+        Ok(())
+    })?;
+    Ok(dropped)
+}
+
+/// Acronyms that heck would cut into letters (`OAuth` -> `o_auth`,
+/// `URLs` -> `ur_ls`), and how method names spell them instead.
+const ACRONYMS: &[(&str, &str)] = &[("OAuth", "Oauth"), ("URLs", "Urls")];
+
+fn readable_method_names(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
+    let mut renamed = 0;
+    for_each_operation(spec, |_, _, op| {
+        let id = operation_id(op).to_string();
+        let mut name = id.clone();
+        for (from, to) in ACRONYMS {
+            name = name.replace(from, to);
+        }
+        if name != id {
+            // The original id stays known: the operations table reports it.
+            op.insert("x-operation-id".into(), json!(id));
+            op.insert("operationId".into(), json!(name));
+            renamed += 1;
+        }
+        Ok(())
+    })?;
+    Ok(renamed)
 }
 
 const CLERK_ERRORS_RESPONSE: &str = "#/components/responses/ClerkErrors";

@@ -28,12 +28,14 @@ pub fn operations(spec: &Value) -> Vec<Operation> {
             continue;
         };
         for (method, op) in item {
-            let Some(id) = op["operationId"].as_str() else {
+            let Some(name) = op["operationId"].as_str() else {
                 continue;
             };
+            // Clerk's id, when a rule changed the one code is generated from.
+            let id = op["x-operation-id"].as_str().unwrap_or(name);
             ops.push(Operation {
                 id: id.to_string(),
-                method_name: heck::ToSnakeCase::to_snake_case(id),
+                method_name: heck::ToSnakeCase::to_snake_case(name),
                 http_method: method.to_uppercase(),
                 path: path.clone(),
                 tag: op["tags"][0].as_str().unwrap_or("").to_string(),
