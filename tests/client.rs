@@ -560,7 +560,7 @@ async fn uploads_are_multipart() {
     );
     assert!(body.contains("Content-Type: image/png"));
     assert!(request.body.windows(png.len()).any(|w| w == png.as_slice()));
-    assert!(request.headers.get("authorization").is_some());
+    common::assert_clerk_headers(request);
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ mod common;
 
 use clerk_backend_api::prelude::*;
 use clerk_backend_api::types::{CreateUserBody, ReplaceUserMetadataBody, UpdateUserBody};
-use common::{clerk, fixture};
+use common::{assert_clerk_headers, clerk, fixture};
 use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -39,6 +39,9 @@ async fn get_sends_arrays_as_repeated_keys() {
         query.contains("email_address=a%40example.test&email_address=b%40example.test"),
         "{query}"
     );
+    for request in server.received_requests().await.unwrap() {
+        assert_clerk_headers(&request);
+    }
 }
 
 #[tokio::test]
@@ -69,6 +72,9 @@ async fn post_sends_the_json_body() {
         .await
         .unwrap();
     assert_eq!(user.username.as_deref(), Some("ada"));
+    for request in server.received_requests().await.unwrap() {
+        assert_clerk_headers(&request);
+    }
 }
 
 #[tokio::test]
@@ -92,6 +98,9 @@ async fn patch_sends_explicit_nulls_and_leaves_out_the_rest() {
         .send()
         .await
         .unwrap();
+    for request in server.received_requests().await.unwrap() {
+        assert_clerk_headers(&request);
+    }
 }
 
 #[tokio::test]
@@ -113,6 +122,9 @@ async fn put_replaces_metadata() {
         .send()
         .await
         .unwrap();
+    for request in server.received_requests().await.unwrap() {
+        assert_clerk_headers(&request);
+    }
 }
 
 #[tokio::test]
@@ -133,4 +145,7 @@ async fn delete_encodes_path_parameters() {
         .await
         .unwrap();
     assert!(deleted.deleted);
+    for request in server.received_requests().await.unwrap() {
+        assert_clerk_headers(&request);
+    }
 }

@@ -29,3 +29,19 @@ pub fn fast_retries() -> RetryPolicy {
         .initial_backoff(Duration::from_millis(5))
         .max_backoff(Duration::from_millis(20))
 }
+
+/// The headers every request to Clerk carries.
+pub fn assert_clerk_headers(request: &wiremock::Request) {
+    let header = |name: &str| {
+        request
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_else(|| panic!("{} {} has no {name} header", request.method, request.url))
+            .to_string()
+    };
+    assert_eq!(header("authorization"), format!("Bearer {SECRET}"));
+    assert_eq!(header("clerk-api-version"), "2026-05-12");
+    assert!(header("user-agent").starts_with("clerk-backend-api-rust/"));
+    assert!(request.headers.get("api-version").is_none());
+}
