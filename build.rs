@@ -8,6 +8,8 @@
 
 #[path = "build/bundle.rs"]
 mod bundle;
+#[path = "build/groups.rs"]
+mod groups;
 #[path = "build/rules.rs"]
 mod rules;
 #[path = "build/surface.rs"]
@@ -34,7 +36,13 @@ fn run() -> Result<(), String> {
     let out = PathBuf::from(env("OUT_DIR")?);
 
     let mut spec_json = bundle::bundle(&root.join("openapi/bapi"))?;
-    let adapted = rules::apply(&mut spec_json)?;
+    // Rules see the whole spec (their counts and checks are about it); the
+    // groups a build leaves out are removed afterwards.
+    let mut adapted = rules::apply(&mut spec_json)?;
+    groups::trim(&mut spec_json, &groups::disabled(), &adapted.excluded)?;
+    let kept = |name: &str| spec_json["components"]["schemas"].get(name).is_some();
+    adapted.open_enums.retain(|e| kept(&e.name));
+    adapted.nullable_fields.retain(|f| kept(&f.name));
     let ops = surface::operations(&spec_json);
     let spec: openapiv3::OpenAPI =
         serde_json::from_value(spec_json.clone()).map_err(|e| format!("openapi/bapi: {e}"))?;

@@ -54,6 +54,7 @@ pub struct Applied {
 pub struct Adapted {
     pub open_enums: Vec<OpenEnum>,
     pub nullable_fields: Vec<NullableField>,
+    pub excluded: Vec<Value>,
     pub applied: Vec<Applied>,
 }
 
@@ -62,6 +63,8 @@ pub struct Adapted {
 pub struct Out {
     pub open_enums: Vec<OpenEnum>,
     pub nullable_fields: Vec<NullableField>,
+    /// The operations left out of generation, as the spec states them.
+    pub excluded: Vec<Value>,
 }
 
 type RuleFn = fn(&mut Value, &mut Out) -> Result<usize, String>;
@@ -162,6 +165,7 @@ pub fn apply(spec: &mut Value) -> Result<Adapted, String> {
     Ok(Adapted {
         open_enums: out.open_enums,
         nullable_fields: out.nullable_fields,
+        excluded: out.excluded,
         applied,
     })
 }
@@ -199,7 +203,7 @@ fn operation_id(op: &Map<String, Value>) -> &str {
     op.get("operationId").and_then(Value::as_str).unwrap_or("")
 }
 
-fn exclude_multipart_operations(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
+fn exclude_multipart_operations(spec: &mut Value, out: &mut Out) -> Result<usize, String> {
     let mut found = Vec::new();
     let paths = spec
         .get_mut("paths")
@@ -227,6 +231,7 @@ fn exclude_multipart_operations(spec: &mut Value, _: &mut Out) -> Result<usize, 
                 ));
             }
             found.push(id);
+            out.excluded.push(op);
         }
     }
     paths.retain(|_, item| item.as_object().is_some_and(|m| !m.is_empty()));
@@ -822,7 +827,12 @@ fn nullable_properties(
             "allOf".into(),
             json!([{ "$ref": format!("#/components/schemas/{name}") }]),
         );
-        new_schemas.push((name.clone(), json!({ "type": "object" })));
+        // Never generated (it is replaced by `Nullable<T>`); it keeps the
+        // field's schema so that what it references counts as used.
+        new_schemas.push((
+            name.clone(),
+            json!({ "type": "object", "x-value": prop.clone() }),
+        ));
         *prop = Value::Object(replacement);
         fields.push(NullableField { name, rust_type });
     }

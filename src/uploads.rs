@@ -16,7 +16,9 @@
 //! # }
 //! ```
 
-use crate::api::types::{ClerkErrors, OAuthApplication, OrganizationWithLogo, User};
+#[cfg(feature = "machine-auth")]
+use crate::api::types::OAuthApplication;
+use crate::api::types::{ClerkErrors, OrganizationWithLogo, User};
 use crate::{Clerk, Error, Result};
 use bytes::Bytes;
 use futures::{Stream, TryStream};
@@ -164,6 +166,8 @@ impl Clerk {
 
     /// Sets an OAuth application's logo
     /// (`PUT /oauth_applications/{oauth_application_id}/logo`).
+    #[cfg(feature = "machine-auth")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "machine-auth")))]
     pub async fn upload_oauth_application_logo(
         &self,
         oauth_application_id: &str,

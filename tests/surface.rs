@@ -1,5 +1,10 @@
 //! The generated surface, as a reviewable snapshot, and its coverage of the
-//! spec's operations.
+//! spec's operations. (With every API group: the default features.)
+#![cfg(all(
+    feature = "billing",
+    feature = "enterprise-sso",
+    feature = "machine-auth"
+))]
 
 use clerk_backend_api::operations::{EXCLUDED_OPERATIONS, OPERATIONS};
 use clerk_backend_api::types::{ActorToken, ClerkErrors, Organization, Session, User};

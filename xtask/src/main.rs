@@ -10,9 +10,10 @@
 //! (`openapi/spec-diff-allow.txt` by default).
 //!
 //! `cargo run -p xtask -- build-time` measures a clean debug build (default
-//! features) of this crate and of `clerk-rs` 0.4.2 as published, each as the
-//! only dependency of an empty project with its own fresh target directory,
-//! one after the other on this machine. Downloads happen before the clock
+//! features) of this crate and of `clerk-rs` 0.4.2 as published, then of this
+//! crate with only the core API groups, each as the only dependency of an
+//! empty project with its own fresh target directory, one after the other on
+//! this machine. Downloads happen before the clock
 //! starts. Needs access to crates.io.
 
 #[path = "../../build/bundle.rs"]
