@@ -237,15 +237,19 @@ fn build_time() -> Result<(), String> {
     let ours = repo_root()
         .canonicalize()
         .map_err(|e| format!("repository root: {e}"))?;
+    let path = ours.display().to_string();
     let probes = [
         (
             "clerk-backend-api (this crate)",
-            format!(
-                "clerk-backend-api = {{ path = {:?} }}",
-                ours.display().to_string()
-            ),
+            format!("clerk-backend-api = {{ path = {path:?} }}"),
         ),
         ("clerk-rs 0.4.2", "clerk-rs = \"=0.4.2\"".to_string()),
+        (
+            "clerk-backend-api, core API groups only",
+            format!(
+                "clerk-backend-api = {{ path = {path:?}, default-features = false, features = [\"rustls\"] }}"
+            ),
+        ),
     ];
     let mut results = Vec::new();
     for (i, (label, dependency)) in probes.iter().enumerate() {
@@ -270,6 +274,10 @@ fn build_time() -> Result<(), String> {
     println!(
         "ratio (this crate / clerk-rs): {:.2}",
         results[0] / results[1]
+    );
+    println!(
+        "ratio (core API groups only / clerk-rs): {:.2}",
+        results[2] / results[1]
     );
     Ok(())
 }
