@@ -12,7 +12,9 @@
 //! | timeout, connection lost mid-request | GET, HEAD, PUT, DELETE, OPTIONS | the first attempt may have been applied |
 //!
 //! Any other status (400, 401, 404, 422, …) is returned at once: sending the
-//! same request again would fail the same way.
+//! same request again would fail the same way. Uploads
+//! ([`crate::uploads`]) are never sent twice: their multipart body is
+//! streamed, so there is no copy to send again.
 //!
 //! The wait before attempt `n + 1` is `initial_backoff * 2^(n-1)`, capped at
 //! `max_backoff`, with jitter: a random value between half of that and all of

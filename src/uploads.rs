@@ -3,7 +3,8 @@
 //! organization's logo and an OAuth application's logo.
 //!
 //! They go through the same hooks as every other call: headers, retries
-//! (a body read from a stream is sent once), tracing and errors.
+//! (except that an upload is never sent twice: reqwest streams multipart
+//! bodies, so there is no copy to send again), tracing and errors.
 //!
 //! ```no_run
 //! use clerk_backend_api::{Clerk, uploads::Upload};

@@ -585,3 +585,22 @@ async fn upload_errors_are_api_errors() {
         Some("too large")
     );
 }
+
+#[tokio::test]
+async fn uploads_are_sent_once() {
+    // reqwest streams multipart bodies, so there is no copy to send again.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(sequence(&[503], vec![], fixture("user")))
+        .mount(&server)
+        .await;
+    let err = clerk(&server.uri())
+        .set_user_profile_image(
+            "user_1",
+            Upload::from_bytes(vec![1u8; 8], "a.png", "image/png"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(requests_made(&server).await, 1);
+}
