@@ -65,7 +65,7 @@
 //!
 //! # axum
 //!
-//! With the `axum` feature, [`VerifiedEvent`] extracts a verified event in a handler and
+//! With the `axum` feature, `VerifiedEvent` extracts a verified event in a handler and
 //! rejects anything else with 401 or 400.
 #![warn(missing_docs)]
 
