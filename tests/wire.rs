@@ -5,10 +5,17 @@ mod common;
 
 use clerk_backend_api::prelude::*;
 use clerk_backend_api::types::{CreateUserBody, ReplaceUserMetadataBody, UpdateUserBody};
-use common::{assert_clerk_headers, clerk, fixture};
+use common::{clerk, fixture};
 use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// Every request the stub received carried Clerk's headers.
+async fn assert_clerk_headers_on_all(server: &MockServer) {
+    for request in server.received_requests().await.unwrap() {
+        common::assert_clerk_headers(&request);
+    }
+}
 
 #[tokio::test]
 async fn get_sends_arrays_as_repeated_keys() {
@@ -39,9 +46,7 @@ async fn get_sends_arrays_as_repeated_keys() {
         query.contains("email_address=a%40example.test&email_address=b%40example.test"),
         "{query}"
     );
-    for request in server.received_requests().await.unwrap() {
-        assert_clerk_headers(&request);
-    }
+    assert_clerk_headers_on_all(&server).await;
 }
 
 #[tokio::test]
@@ -72,9 +77,7 @@ async fn post_sends_the_json_body() {
         .await
         .unwrap();
     assert_eq!(user.username.as_deref(), Some("ada"));
-    for request in server.received_requests().await.unwrap() {
-        assert_clerk_headers(&request);
-    }
+    assert_clerk_headers_on_all(&server).await;
 }
 
 #[tokio::test]
@@ -98,9 +101,7 @@ async fn patch_sends_explicit_nulls_and_leaves_out_the_rest() {
         .send()
         .await
         .unwrap();
-    for request in server.received_requests().await.unwrap() {
-        assert_clerk_headers(&request);
-    }
+    assert_clerk_headers_on_all(&server).await;
 }
 
 #[tokio::test]
@@ -122,9 +123,7 @@ async fn put_replaces_metadata() {
         .send()
         .await
         .unwrap();
-    for request in server.received_requests().await.unwrap() {
-        assert_clerk_headers(&request);
-    }
+    assert_clerk_headers_on_all(&server).await;
 }
 
 #[tokio::test]
@@ -145,7 +144,5 @@ async fn delete_encodes_path_parameters() {
         .await
         .unwrap();
     assert!(deleted.deleted);
-    for request in server.received_requests().await.unwrap() {
-        assert_clerk_headers(&request);
-    }
+    assert_clerk_headers_on_all(&server).await;
 }
