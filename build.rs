@@ -10,6 +10,8 @@
 mod bundle;
 #[path = "build/groups.rs"]
 mod groups;
+#[path = "build/postprocess.rs"]
+mod postprocess;
 #[path = "build/rules.rs"]
 mod rules;
 #[path = "build/surface.rs"]
@@ -73,6 +75,7 @@ fn run() -> Result<(), String> {
         .generate_tokens(&spec)
         .map_err(|e| format!("progenitor: {e}"))?;
     let mut file: syn::File = syn::parse2(tokens).map_err(|e| format!("parse: {e}"))?;
+    postprocess::drop_reply_builders(&mut file)?;
     let enums = open_enums(&adapted.open_enums)?;
     push_items(&mut file, "types", enums)?;
     let (builder_items, page_items) = surface::pagination(&file, &spec_json, &ops)?;
