@@ -13,10 +13,10 @@ pub fn drop_reply_builders(file: &mut syn::File) -> Result<usize, String> {
     // Builders named by the request builders (`types::builder::CreateUserBody`).
     let mut used = BTreeSet::new();
     for item in &file.items {
-        if let syn::Item::Mod(m) = item {
-            if m.ident == "builder" {
-                collect_builder_refs(m.to_token_stream(), &mut used);
-            }
+        if let syn::Item::Mod(m) = item
+            && m.ident == "builder"
+        {
+            collect_builder_refs(m.to_token_stream(), &mut used);
         }
     }
     let types = file
