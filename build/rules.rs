@@ -573,42 +573,47 @@ fn walk_schema(
     f(schema, ctx)
 }
 
-fn allow_unknown_fields(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
+/// Calls `f` on every schema object of the document and adds up the number
+/// of changes it reports.
+fn count_in_schemas(
+    spec: &mut Value,
+    mut f: impl FnMut(&mut Map<String, Value>) -> usize,
+) -> Result<usize, String> {
     let mut changed = 0;
     walk_schemas(spec, &mut |schema, _| {
-        if let Some(obj) = schema.as_object_mut()
-            && obj.get("additionalProperties") == Some(&json!(false))
-        {
-            obj.remove("additionalProperties");
-            changed += 1;
+        if let Some(obj) = schema.as_object_mut() {
+            changed += f(obj);
         }
         Ok(())
     })?;
     Ok(changed)
+}
+
+fn allow_unknown_fields(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
+    count_in_schemas(spec, |obj| {
+        if obj.get("additionalProperties") == Some(&json!(false)) {
+            obj.remove("additionalProperties");
+            1
+        } else {
+            0
+        }
+    })
 }
 
 fn keep_extra_properties(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
-    let mut changed = 0;
-    walk_schemas(spec, &mut |schema, _| {
-        if let Some(obj) = schema.as_object_mut()
-            && obj.contains_key("properties")
-            && obj.get("additionalProperties") == Some(&json!(true))
-        {
+    count_in_schemas(spec, |obj| {
+        if obj.contains_key("properties") && obj.get("additionalProperties") == Some(&json!(true)) {
             // typify ignores `true` but flattens an extra map for `{}`.
             obj.insert("additionalProperties".into(), json!({}));
-            changed += 1;
+            1
+        } else {
+            0
         }
-        Ok(())
-    })?;
-    Ok(changed)
+    })
 }
 
 fn absent_nullable_is_none(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
-    let mut changed = 0;
-    walk_schemas(spec, &mut |schema, _| {
-        let Some(obj) = schema.as_object_mut() else {
-            return Ok(());
-        };
+    count_in_schemas(spec, |obj| {
         let nullable: Vec<String> = obj
             .get("properties")
             .and_then(Value::as_object)
@@ -620,32 +625,27 @@ fn absent_nullable_is_none(spec: &mut Value, _: &mut Out) -> Result<usize, Strin
                     .collect()
             })
             .unwrap_or_default();
-        if let Some(required) = obj.get_mut("required").and_then(Value::as_array_mut) {
-            let before = required.len();
-            required.retain(|r| !r.as_str().is_some_and(|r| nullable.iter().any(|n| n == r)));
-            changed += before - required.len();
+        match obj.get_mut("required").and_then(Value::as_array_mut) {
+            Some(required) => {
+                let before = required.len();
+                required.retain(|r| !r.as_str().is_some_and(|r| nullable.iter().any(|n| n == r)));
+                before - required.len()
+            }
+            None => 0,
         }
-        Ok(())
-    })?;
-    Ok(changed)
+    })
 }
 
 fn unconstrained_strings(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
-    let mut changed = 0;
-    walk_schemas(spec, &mut |schema, _| {
-        if let Some(obj) = schema.as_object_mut()
-            && obj.get("type") == Some(&json!("string"))
-            && !obj.contains_key("enum")
-        {
-            for key in ["pattern", "minLength", "maxLength"] {
-                if obj.remove(key).is_some() {
-                    changed += 1;
-                }
-            }
+    count_in_schemas(spec, |obj| {
+        if obj.get("type") != Some(&json!("string")) || obj.contains_key("enum") {
+            return 0;
         }
-        Ok(())
-    })?;
-    Ok(changed)
+        ["pattern", "minLength", "maxLength"]
+            .iter()
+            .filter(|key| obj.remove(**key).is_some())
+            .count()
+    })
 }
 
 fn string_enum_values(schema: &Value) -> Option<Vec<String>> {
