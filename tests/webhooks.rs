@@ -6,7 +6,8 @@ use clerk_backend_api::webhooks::types::{
     SessionStatus, User, UserObject, WebhookEventPayload,
 };
 use clerk_backend_api::webhooks::{
-    DEFAULT_TOLERANCE, Event, SecretError, SigningSecret, Verifier, VerifyError, WebhookError,
+    DEFAULT_TOLERANCE, Event, SecretError, SigningSecret, Verifier, VerifierBuilder, VerifyError,
+    WebhookError,
 };
 use http::{HeaderMap, HeaderValue, Request};
 use serde::Deserialize;
@@ -75,9 +76,11 @@ impl Delivery {
 /// A verifier for `secret` whose clock reads `at` (Unix seconds).
 fn verifier_at(secret: &str, at: i64) -> Verifier {
     let at = UNIX_EPOCH + Duration::from_secs(at.try_into().unwrap());
-    Verifier::from_secret(secret)
+    Verifier::builder()
+        .secret(secret)
+        .clock(move || at)
+        .build()
         .unwrap()
-        .with_clock(move || at)
 }
 
 fn verify(f: &Fixtures, d: &Delivery) -> Result<Event, WebhookError> {
@@ -317,7 +320,10 @@ fn secret_from_env() {
     // SAFETY: no other test in this binary reads or writes this variable.
     unsafe { std::env::set_var("CLERK_WEBHOOK_SIGNING_SECRET", &f.secret) };
     let at = UNIX_EPOCH + Duration::from_secs(d.timestamp as u64);
-    let verifier = Verifier::from_env().unwrap().with_clock(move || at);
+    let verifier = VerifierBuilder::from_env()
+        .clock(move || at)
+        .build()
+        .unwrap();
     assert_eq!(verifier.verify(&d.headers(), &d.body()), Ok(()));
     unsafe { std::env::remove_var("CLERK_WEBHOOK_SIGNING_SECRET") };
     assert_eq!(
@@ -384,7 +390,15 @@ fn timestamp_too_far_in_the_future_is_rejected() {
 fn tolerance_is_configurable() {
     let f = fixtures();
     let d = &f.events[0];
-    let verifier = |at| verifier_at(&f.secret, at).with_tolerance(Duration::from_secs(10));
+    let verifier = |at: i64| {
+        let at = UNIX_EPOCH + Duration::from_secs(at as u64);
+        Verifier::builder()
+            .secret(&f.secret)
+            .clock_skew(Duration::from_secs(10))
+            .clock(move || at)
+            .build()
+            .unwrap()
+    };
     assert_eq!(
         verifier(d.timestamp + 10).verify(&d.headers(), &d.body()),
         Ok(())
@@ -488,7 +502,6 @@ fn malformed_signatures_are_rejected() {
         "v1,AAAA".to_string(),
         format!("v1,{valid}{valid}"),
         valid.to_string(),
-        format!("v2,{valid}"),
         "   ".to_string(),
     ] {
         let mut headers = d.headers();

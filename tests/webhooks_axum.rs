@@ -60,9 +60,11 @@ async fn handle(VerifiedEvent(event): VerifiedEvent) -> String {
 
 fn app(secret: &str, at: i64) -> Router {
     let at = UNIX_EPOCH + Duration::from_secs(at as u64);
-    let verifier = Verifier::from_secret(secret)
-        .unwrap()
-        .with_clock(move || at);
+    let verifier = Verifier::builder()
+        .secret(secret)
+        .clock(move || at)
+        .build()
+        .unwrap();
     Router::new()
         .route("/webhooks/clerk", post(handle))
         .with_state(verifier)

@@ -70,6 +70,7 @@
 #![warn(missing_docs)]
 
 mod backend;
+mod cache;
 mod claims;
 mod error;
 mod extract;
@@ -91,5 +92,5 @@ pub use kinds::{TokenKind, TokenKinds};
 pub use machine::MachineClaims;
 pub use verifier::{
     AuthState, DEFAULT_CLOCK_SKEW, DEFAULT_JWKS_CACHE_TTL, DEFAULT_JWKS_REFETCH_INTERVAL,
-    DEFAULT_MAX_TOKEN_SIZE, Principal, Verifier, VerifierBuilder,
+    DEFAULT_MAX_TOKEN_SIZE, DEFAULT_TOKEN_CACHE_MAX_AGE, Principal, Verifier, VerifierBuilder,
 };
