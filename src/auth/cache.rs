@@ -49,7 +49,14 @@ impl Hasher for DigestHasher {
     }
 }
 
-type Shard = HashMap<Digest, Entry, BuildHasherDefault<DigestHasher>>;
+/// One lock's worth of the cache. The counters live under the same lock, so that counting
+/// costs no shared atomic.
+#[derive(Default)]
+struct Shard {
+    map: HashMap<Digest, Entry, BuildHasherDefault<DigestHasher>>,
+    hits: u64,
+    misses: u64,
+}
 
 struct Entry {
     principal: Arc<Principal>,
@@ -59,6 +66,21 @@ struct Entry {
     until_ms: i64,
     /// The key set generation the token was verified under.
     generation: u64,
+}
+
+/// Counters of a verifier's [token cache](super::VerifierBuilder::token_cache), e.g. for
+/// metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TokenCacheStats {
+    /// Tokens held now (entries past their time are counted until they are next looked up or
+    /// pushed out).
+    pub entries: usize,
+    /// Verifications answered from the cache.
+    pub hits: u64,
+    /// Verifications that had to check the signature (the token was not held, or its entry
+    /// had ended).
+    pub misses: u64,
 }
 
 /// What a lookup found.
@@ -94,15 +116,21 @@ impl TokenCache {
     /// The entry for `key`, if it is still valid at `now_ms` under key set `generation`.
     pub(crate) fn get(&self, key: &Digest, now_ms: i64, generation: u64) -> Option<Hit> {
         let mut shard = self.shard(key);
-        let entry = shard.get(key)?;
+        let Some(entry) = shard.map.get(key) else {
+            shard.misses += 1;
+            return None;
+        };
         if entry.generation != generation || now_ms >= entry.until_ms {
-            shard.remove(key);
+            shard.map.remove(key);
+            shard.misses += 1;
             return None;
         }
-        Some(Hit {
+        let hit = Some(Hit {
             principal: entry.principal.clone(),
             times: entry.times,
-        })
+        });
+        shard.hits += 1;
+        hit
     }
 
     /// Remembers a verified token. A full shard first drops its stale entries, then, if still
@@ -121,7 +149,8 @@ impl TokenCache {
         if until_ms <= now_ms {
             return;
         }
-        let mut shard = self.shard(&key);
+        let mut guard = self.shard(&key);
+        let shard = &mut guard.map;
         if shard.len() >= self.per_shard && !shard.contains_key(&key) {
             shard.retain(|_, e| e.generation == generation && now_ms < e.until_ms);
             if shard.len() >= self.per_shard
@@ -144,20 +173,28 @@ impl TokenCache {
         );
     }
 
-    /// Drops every entry.
+    /// Drops every entry (the counters stay).
     pub(crate) fn clear(&self) {
         for shard in &self.shards {
-            shard.lock().unwrap_or_else(|e| e.into_inner()).clear();
+            shard.lock().unwrap_or_else(|e| e.into_inner()).map.clear();
         }
     }
 
-    /// Number of entries held (stale ones included until they are next touched).
+    /// Entries held (stale ones included until they are next touched), hits and misses.
+    pub(crate) fn stats(&self) -> TokenCacheStats {
+        let mut stats = TokenCacheStats::default();
+        for shard in &self.shards {
+            let shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+            stats.entries += shard.map.len();
+            stats.hits += shard.hits;
+            stats.misses += shard.misses;
+        }
+        stats
+    }
+
     #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).len())
-            .sum()
+    fn len(&self) -> usize {
+        self.stats().entries
     }
 }
 

@@ -83,6 +83,7 @@ mod verifier;
 #[cfg(feature = "axum")]
 pub mod axum;
 
+pub use cache::TokenCacheStats;
 pub use claims::{
     Actor, Entitlement, EntitlementScope, FactorVerificationAge, OrganizationClaims, SessionClaims,
 };

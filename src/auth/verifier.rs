@@ -10,7 +10,7 @@ use http::HeaderMap;
 use http::request::Parts;
 
 use super::backend::{Backend, BackendError, DEFAULT_API_URL, HttpBackend};
-use super::cache::{self, Digest, TokenCache};
+use super::cache::{self, Digest, TokenCache, TokenCacheStats};
 use super::claims::{SessionClaims, Times};
 use super::extract::{TokenSource, cookie_suffix, find_token};
 use super::jwt::{self, Category, HeaderType, Jwt};
@@ -569,6 +569,11 @@ impl Verifier {
         self.inner.key_generation.fetch_add(1, Ordering::Release);
         self.clear_token_cache();
         Ok(count)
+    }
+
+    /// The counters of the [token cache](VerifierBuilder::token_cache); `None` when it is off.
+    pub fn token_cache_stats(&self) -> Option<TokenCacheStats> {
+        self.inner.token_cache.as_ref().map(TokenCache::stats)
     }
 
     /// Empties the [token cache](VerifierBuilder::token_cache), if there is one.
