@@ -42,7 +42,8 @@ impl Hasher for DigestHasher {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        // `[u8; 32]` hashes as its bytes (no length prefix for arrays); keep the first 8.
+        // A `[u8; 32]` is written as its length, then its bytes: the bytes come last, and
+        // their first eight are what is left in the state.
         for &b in bytes.iter().take(8) {
             self.0 = (self.0 << 8) | u64::from(b);
         }

@@ -21,10 +21,17 @@ const CATEGORY_IGNORE: &str = "cl_I7d4PD111III";
 pub(crate) struct Header {
     pub alg: String,
     pub kid: Option<String>,
-    pub typ: Option<String>,
+    /// Kept as JSON, so that `"typ": null` is told apart from an absent `typ`.
+    #[serde(default, deserialize_with = "present")]
+    pub typ: Option<Value>,
     pub cat: Option<String>,
     /// Critical extensions: none is understood, so any presence rejects the token.
     pub crit: Option<Value>,
+}
+
+/// A member that is present, whatever its value (`null` included).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 /// What a header's `cat` says about the token class.
@@ -54,10 +61,13 @@ impl Header {
     /// Anything else is not a Clerk token and is refused as malformed, as Clerk's SDK does.
     /// The comparison is exact (case included), also as in Clerk's SDK.
     pub(crate) fn typ(&self) -> Result<HeaderType, SignedOutReason> {
-        match self.typ.as_deref() {
-            None | Some("JWT") => Ok(HeaderType::Jwt),
+        let Some(typ) = &self.typ else {
+            return Ok(HeaderType::Jwt);
+        };
+        match typ.as_str() {
+            Some("JWT") => Ok(HeaderType::Jwt),
             Some("at+jwt" | "application/at+jwt") => Ok(HeaderType::AccessToken),
-            Some(_) => Err(SignedOutReason::Malformed),
+            _ => Err(SignedOutReason::Malformed),
         }
     }
 }

@@ -405,7 +405,8 @@ impl JwksCache {
         match result {
             Ok(keys) => {
                 tracing::debug!(keys = keys.len(), "fetched the instance's signing keys");
-                if !same_keys(&state.keys, &keys) {
+                // The first key set replaces nothing that anything was verified with.
+                if !state.keys.is_empty() && !same_keys(&state.keys, &keys) {
                     self.generation.fetch_add(1, Ordering::Release);
                 }
                 state.keys = keys;

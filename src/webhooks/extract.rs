@@ -51,8 +51,8 @@ where
 {
     type Rejection = WebhookRejection;
 
-    async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        let verifier = Verifier::from_ref(_state);
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let verifier = Verifier::from_ref(state);
         let limit = verifier.max_body_size();
         let (parts, body) = request.into_parts();
         // A declared length over the limit is refused before anything is read.

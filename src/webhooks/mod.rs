@@ -57,14 +57,14 @@
 //!
 //! Every delivery that one of the Svix or Standard Webhooks libraries (Python `svix`, JS
 //! `svix`, `standardwebhooks`) refuses is refused here too; the test suite compares verdicts
-//! with them on a corpus of crafted deliveries (`tests/fixtures/webhooks/reference/`). Where
+//! with them on a corpus of crafted deliveries (`tests/fixtures/reference/`). Where
 //! they disagree among themselves, this verifier takes the strictest reading, and in a few
 //! places it is stricter than all of them:
 //!
 //! | input | Svix libraries | here | why |
 //! |---|---|---|---|
 //! | signature without `=` padding | refused | refused | padding is part of Svix's format |
-//! | an entry without a comma, with two commas, or empty (double space) | Python refuses the delivery, JS skips the entry | refused | the strictest of the two |
+//! | an entry without a comma, with two commas, or empty (double or trailing space) | Python refuses the delivery when it reads that entry before a match, JS skips the entry | refused | the strictest of the two, wherever the entry stands |
 //! | a `v1` entry that is not base64 of 32 bytes, next to a valid one | JS and sometimes Python skip it | refused | a sender never writes one; it is a sign of tampering |
 //! | timestamp spelled `+17…`, `017…` or `17….0` | accepted when the signature covers the plain number | refused | the signature covers the header as sent; one spelling only |
 //! | `svix-*` and `webhook-*` headers mixed in one delivery | Python mixes them header by header | refused (one set is read) | no sender mixes them |
