@@ -67,7 +67,10 @@ fn bench_verify(c: &mut Criterion) {
         .build()
         .expect("valid settings");
     let warm = runtime.block_on(cached_verifier.verify_session_token(&token));
-    assert_eq!(warm.ok(), runtime.block_on(verifier.verify_session_token(&token)).ok());
+    assert_eq!(
+        warm.ok(),
+        runtime.block_on(verifier.verify_session_token(&token)).ok()
+    );
 
     let decoding_key = jsonwebtoken::DecodingKey::from_rsa_components(
         jwk["n"].as_str().expect("n"),

@@ -138,7 +138,11 @@ fn an_entry_ends_at_exp_and_the_time_checks_run_on_every_hit() {
         verifier.verify_session_token_sync(&fresh).err(),
         Some(SignedOutReason::NotYetValid)
     );
-    assert_eq!(stats(&verifier).hits, 2, "refused on a hit, not re-verified");
+    assert_eq!(
+        stats(&verifier).hits,
+        2,
+        "refused on a hit, not re-verified"
+    );
 }
 
 #[test]
@@ -325,9 +329,7 @@ fn the_sync_path_with_a_pem_key_or_a_key_set_in_memory() {
         .build()
         .expect("valid");
     assert_eq!(
-        pem.verify_session_token_sync(&token)
-            .expect("valid")
-            .sub,
+        pem.verify_session_token_sync(&token).expect("valid").sub,
         "user_2abc"
     );
     let in_memory = Verifier::builder()

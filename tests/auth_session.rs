@@ -694,7 +694,12 @@ async fn behaviours_read_from_the_source_hold() {
     assert!(verifier.authenticate(&header).await.is_signed_in());
     // `typ`: absent or `JWT` for session tokens; `at+jwt` marks an OAuth token; anything
     // else (case included) is malformed.
-    let typ = |typ: Value| key.sign(&json!({"alg": "RS256", "kid": KID, "typ": typ}), &session_claims());
+    let typ = |typ: Value| {
+        key.sign(
+            &json!({"alg": "RS256", "kid": KID, "typ": typ}),
+            &session_claims(),
+        )
+    };
     assert!(verify(&verifier, &typ(json!("JWT"))).await.is_ok());
     let no_typ = key.sign(&json!({"alg": "RS256", "kid": KID}), &session_claims());
     assert!(verify(&verifier, &no_typ).await.is_ok());
@@ -706,7 +711,9 @@ async fn behaviours_read_from_the_source_hold() {
         );
     }
     assert_eq!(
-        verify(&verifier, &typ(json!("application/at+jwt"))).await.err(),
+        verify(&verifier, &typ(json!("application/at+jwt")))
+            .await
+            .err(),
         Some(SignedOutReason::TokenKindNotAccepted(TokenKind::OAuthToken))
     );
     // Padded segments are malformed, though the bytes decode the same.
@@ -714,7 +721,9 @@ async fn behaviours_read_from_the_source_hold() {
     let padding = "=".repeat((4 - signature.len() % 4) % 4);
     if !padding.is_empty() {
         assert_eq!(
-            verify(&verifier, &format!("{input}.{signature}{padding}")).await.err(),
+            verify(&verifier, &format!("{input}.{signature}{padding}"))
+                .await
+                .err(),
             Some(SignedOutReason::Malformed)
         );
     }
@@ -723,7 +732,9 @@ async fn behaviours_read_from_the_source_hold() {
         let mut claims = session_claims();
         claims[claim] = Value::Null;
         assert_eq!(
-            verify(&verifier, &key.sign(&rs256_header(KID), &claims)).await.err(),
+            verify(&verifier, &key.sign(&rs256_header(KID), &claims))
+                .await
+                .err(),
             Some(SignedOutReason::Malformed),
             "{claim}"
         );
@@ -774,7 +785,10 @@ fn every_reason_has_a_clerk_reason_string() {
     for reason in &reasons {
         assert!(CLERK.contains(&reason.clerk_code()), "{reason:?}");
     }
-    assert_eq!(SignedOutReason::NotYetValid.clerk_code(), "token-not-active-yet");
+    assert_eq!(
+        SignedOutReason::NotYetValid.clerk_code(),
+        "token-not-active-yet"
+    );
     assert_eq!(SignedOutReason::Malformed.clerk_code(), "token-invalid");
     assert_eq!(
         SignedOutReason::WrongAuthorizedParty.clerk_code(),

@@ -61,14 +61,34 @@ const OTHER_REASONS: &[(&str, &str, &str)] = &[
     ("nbf a string", "token-invalid", "token-verification-failed"),
     ("iat null", "token-invalid", "token-verification-failed"),
     ("sub a number", "token-invalid", "token-verification-failed"),
-    ("payload a JSON array", "token-invalid", "token-verification-failed"),
+    (
+        "payload a JSON array",
+        "token-invalid",
+        "token-verification-failed",
+    ),
     ("typ at+jwt", "token-type-mismatch", "token-invalid"),
-    ("typ application/at+jwt", "token-type-mismatch", "token-invalid"),
+    (
+        "typ application/at+jwt",
+        "token-type-mismatch",
+        "token-invalid",
+    ),
     ("cat of M2M tokens", "token-type-mismatch", "token-invalid"),
     ("alg missing", "token-invalid", "token-invalid-algorithm"),
-    ("header a JSON array", "token-invalid", "token-invalid-algorithm"),
-    ("RS384", "token-invalid-algorithm", "token-verification-failed"),
-    ("RS512", "token-invalid-algorithm", "token-verification-failed"),
+    (
+        "header a JSON array",
+        "token-invalid",
+        "token-invalid-algorithm",
+    ),
+    (
+        "RS384",
+        "token-invalid-algorithm",
+        "token-verification-failed",
+    ),
+    (
+        "RS512",
+        "token-invalid-algorithm",
+        "token-verification-failed",
+    ),
     ("empty", "session-token-and-uat-missing", "token-invalid"),
 ];
 
@@ -125,9 +145,9 @@ fn session_tokens_are_never_accepted_where_clerk_refuses_them() {
             )),
             (true, Err(reason)) => match SAFER_TOKEN_VERDICTS.iter().find(|(n, _)| *n == name) {
                 Some((_, code)) if *code == reason.code() => safer_seen.push(name),
-                Some((_, code)) => {
-                    failures.push(format!("{name}: listed as refused with {code}, got {reason}"))
-                }
+                Some((_, code)) => failures.push(format!(
+                    "{name}: listed as refused with {code}, got {reason}"
+                )),
                 None => failures.push(format!(
                     "{name}: Clerk accepts it, we refuse it ({}) and the difference is not listed",
                     reason.code()
@@ -147,8 +167,16 @@ fn session_tokens_are_never_accepted_where_clerk_refuses_them() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // Every listed difference still exists: a list entry that no case produces is stale.
-    assert_eq!(safer_seen.len(), SAFER_TOKEN_VERDICTS.len(), "{safer_seen:?}");
-    assert_eq!(other_reasons_seen.len(), OTHER_REASONS.len(), "{other_reasons_seen:?}");
+    assert_eq!(
+        safer_seen.len(),
+        SAFER_TOKEN_VERDICTS.len(),
+        "{safer_seen:?}"
+    );
+    assert_eq!(
+        other_reasons_seen.len(),
+        OTHER_REASONS.len(),
+        "{other_reasons_seen:?}"
+    );
 }
 
 /// Deliveries all three libraries accept and we refuse, with why.

@@ -38,7 +38,8 @@ impl Rng {
     }
 }
 
-const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=.+/ !\"\\";
+const ALPHABET: &[u8] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=.+/ !\"\\";
 
 /// Byte flips, truncations and extra segments of `valid`; never `valid` itself.
 fn raw_mutation(rng: &mut Rng, valid: &str) -> String {
@@ -114,7 +115,8 @@ fn strictly_refused(header: &Map<String, Value>, claims: &Map<String, Value>) ->
         .get("sub")
         .and_then(Value::as_str)
         .is_some_and(|s| !s.is_empty() && !s.starts_with("mch_"));
-    let exp_ok = matches!(number("exp"), Some(Some(exp)) if exp.floor() as i64 * 1000 > (NOW - skew) * 1000);
+    let exp_ok =
+        matches!(number("exp"), Some(Some(exp)) if exp.floor() as i64 * 1000 > (NOW - skew) * 1000);
     let not_ahead = |name: &str| match number(name) {
         None => true,
         Some(Some(t)) => t.floor() as i64 <= NOW + skew,

@@ -7,8 +7,7 @@ use clerk_backend_api::webhooks::types::{
 };
 use clerk_backend_api::webhooks::{
     DEFAULT_MAX_BODY_SIZE, DEFAULT_TOLERANCE, Event, SecretError, SigningSecret, Verifier,
-    VerifierBuilder, VerifyError,
-    WebhookError,
+    VerifierBuilder, VerifyError, WebhookError,
 };
 use http::{HeaderMap, HeaderValue, Request};
 use serde::Deserialize;

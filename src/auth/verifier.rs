@@ -1,7 +1,7 @@
 //! The verifier: configuration, and the checks run on each token.
 
-use std::fmt;
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -436,7 +436,8 @@ impl VerifierBuilder {
 
 /// Reads a JWKS document given in memory; it must hold at least one usable RSA key.
 fn key_set(json: &str) -> Result<HashMap<String, Arc<VerifyKey>>, ConfigError> {
-    let keys = parse_jwks(json.as_bytes()).map_err(|e| ConfigError::InvalidKeySet(e.to_string()))?;
+    let keys =
+        parse_jwks(json.as_bytes()).map_err(|e| ConfigError::InvalidKeySet(e.to_string()))?;
     if keys.is_empty() {
         return Err(ConfigError::InvalidKeySet(
             "it holds no RSA signing key with a `kid`".to_owned(),
@@ -736,7 +737,11 @@ impl Verifier {
     }
 
     /// Size and emptiness; the kind of an opaque machine token (`Some`), or `None` for a JWT.
-    fn screen(&self, token: &str, accept: TokenKinds) -> Result<Option<TokenKind>, SignedOutReason> {
+    fn screen(
+        &self,
+        token: &str,
+        accept: TokenKinds,
+    ) -> Result<Option<TokenKind>, SignedOutReason> {
         if token.len() > self.inner.max_token_size {
             return Err(SignedOutReason::TokenTooLarge);
         }
@@ -744,7 +749,9 @@ impl Verifier {
             return Err(SignedOutReason::TokenMissing);
         }
         match TokenKind::from_opaque_prefix(token) {
-            Some(kind) if !accept.contains(kind) => Err(SignedOutReason::TokenKindNotAccepted(kind)),
+            Some(kind) if !accept.contains(kind) => {
+                Err(SignedOutReason::TokenKindNotAccepted(kind))
+            }
             other => Ok(other),
         }
     }
@@ -900,7 +907,13 @@ impl Verifier {
         Lookup::Hit(Ok(Principal::clone(&hit.principal)))
     }
 
-    fn remember(&self, digest: Option<Digest>, principal: &Principal, times: Times, generation: u64) {
+    fn remember(
+        &self,
+        digest: Option<Digest>,
+        principal: &Principal,
+        times: Times,
+        generation: u64,
+    ) {
         if let (Some(cache), Some(digest)) = (&self.inner.token_cache, digest) {
             cache.insert(digest, principal.clone(), times, self.now_ms(), generation);
         }
@@ -938,7 +951,9 @@ impl Verifier {
                 let set = set.read().unwrap_or_else(|e| e.into_inner());
                 set.get(kid).cloned().ok_or(SignedOutReason::UnknownKey)
             }
-            KeySource::Jwks(cache) => key_found(cache.cached(kid.ok_or(SignedOutReason::UnknownKey)?)),
+            KeySource::Jwks(cache) => {
+                key_found(cache.cached(kid.ok_or(SignedOutReason::UnknownKey)?))
+            }
         }
     }
 
