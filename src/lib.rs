@@ -10,6 +10,8 @@ pub mod nullable;
 pub(crate) mod open_enum;
 pub mod operations;
 pub mod pagination;
+#[cfg(any(feature = "axum", feature = "actix"))]
+mod reply;
 pub mod retry;
 #[cfg(feature = "rustls")]
 mod tls;

@@ -85,8 +85,10 @@
 //!
 //! # Web frameworks
 //!
-//! With the `axum` feature, `auth::axum` offers a tower layer that rejects unauthenticated
-//! requests with a bare 401 and hands the [`Principal`] to handlers as an extractor.
+//! With the `axum` feature, `auth::axum` offers a tower layer, and with the `actix` feature,
+//! `auth::actix` an actix-web middleware, that reject unauthenticated requests with a bare 401
+//! and hand the [`Principal`] to handlers as an extractor. Both are thin adapters over
+//! [`RouteAuth`], which decides for any framework: the same request gets the same answer.
 //!
 //! # Example
 //!
@@ -130,8 +132,11 @@ mod jwt;
 mod keys;
 mod kinds;
 mod machine;
+mod route;
 mod verifier;
 
+#[cfg(feature = "actix")]
+pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
 
@@ -143,6 +148,7 @@ pub use error::{ConfigError, SignedOutReason};
 pub use keys::Algorithm;
 pub use kinds::{TokenKind, TokenKinds};
 pub use machine::MachineClaims;
+pub use route::{AuthRejection, RouteAuth};
 pub use verifier::{
     AuthState, DEFAULT_CLOCK_SKEW, DEFAULT_JWKS_CACHE_TTL, DEFAULT_JWKS_REFETCH_INTERVAL,
     DEFAULT_MAX_TOKEN_SIZE, DEFAULT_TOKEN_CACHE_MAX_AGE, Principal, Verifier, VerifierBuilder,

@@ -84,24 +84,30 @@
 //! The types in [`types`] are generated at build time from this crate's description of the
 //! events (`openapi/webhooks/`).
 //!
-//! # axum
+//! # Web frameworks
 //!
-//! With the `axum` feature, `VerifiedEvent` extracts a verified event in a handler and
-//! rejects anything else with 401, 400, or 413 past the body limit
-//! ([`VerifierBuilder::max_body_size`], 2 MiB by default).
+//! With the `axum` or `actix` feature, `VerifiedEvent` extracts a verified event in a handler
+//! and rejects anything else with 401, 400, or 413 past the body limit
+//! ([`VerifierBuilder::max_body_size`], 2 MiB by default). Both extractors are thin adapters
+//! over [`Verifier::read_event`] and [`WebhookRejection`], which any other framework can use
+//! the same way.
 #![warn(missing_docs)]
 
-mod event;
+#[cfg(feature = "actix")]
+mod actix;
 #[cfg(feature = "axum")]
-mod extract;
+mod axum;
+mod event;
 mod macros;
+mod receive;
 mod secret;
 pub mod types;
 mod verify;
 
 pub use event::{Event, EventPayload, UnrecognizedEvent};
-#[cfg(feature = "axum")]
-pub use extract::{VerifiedEvent, WebhookRejection};
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub use receive::VerifiedEvent;
+pub use receive::{BodyError, WebhookRejection};
 pub use secret::{SIGNING_SECRET_ENV, SecretError, SigningSecret};
 pub use verify::{
     DEFAULT_MAX_BODY_SIZE, DEFAULT_TOLERANCE, Verifier, VerifierBuilder, VerifyError, WebhookError,
