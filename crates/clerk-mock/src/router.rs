@@ -143,9 +143,12 @@ async fn dispatch(
     };
 
     let outcome = (|| {
-        if !op.public {
-            request::authenticate(&parts.headers, &shared.env.secret_key)?;
-        }
+        let machine_key = if op.public {
+            None
+        } else {
+            let machine_keys = handlers::takes_machine_key(op.id);
+            request::authenticate_caller(&parts.headers, &shared.env.secret_key, machine_keys)?
+        };
         let bytes = body.map_err(|()| ApiError::body_too_large(limit))?;
         let path = params
             .map_err(|e| ApiError::malformed_parameters(&e.body_text()))?
@@ -166,6 +169,7 @@ async fn dispatch(
             query,
             body,
             user_agent,
+            machine_key,
         })
     })();
     let req = match outcome {
