@@ -4,6 +4,7 @@ mod actor_tokens;
 mod bad_input;
 mod common;
 mod conformance;
+mod conformance_machine;
 mod errors;
 mod identifiers;
 mod jwt;
