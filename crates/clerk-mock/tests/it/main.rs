@@ -1,6 +1,7 @@
 //! Integration tests of the mock server, over HTTP on 127.0.0.1.
 
 mod actor_tokens;
+mod api_keys;
 mod bad_input;
 mod common;
 mod conformance;
@@ -8,9 +9,11 @@ mod conformance_machine;
 mod errors;
 mod identifiers;
 mod jwt;
+mod machines;
 mod organizations;
 mod schema;
 mod server;
 mod sessions;
+mod shapes;
 mod users;
 mod webhooks;
