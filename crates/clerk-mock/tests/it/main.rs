@@ -3,13 +3,16 @@
 mod actor_tokens;
 mod api_keys;
 mod bad_input;
+mod clients;
 mod common;
 mod conformance;
 mod conformance_machine;
 mod errors;
 mod identifiers;
 mod jwt;
+mod jwt_templates;
 mod machines;
+mod oauth;
 mod organizations;
 mod schema;
 mod server;
