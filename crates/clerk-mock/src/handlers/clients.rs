@@ -103,12 +103,15 @@ pub(crate) fn verify(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
 /// Signs the client token of an existing client.
 pub(crate) fn token(store: &Store, env: &Env, client_id: &str) -> Result<String, String> {
     if client_json(store, client_id).is_none() {
-        return Err(format!("no session belongs to a client with id '{client_id}'"));
+        return Err(format!(
+            "no session belongs to a client with id '{client_id}'"
+        ));
     }
     let claims = json!({
         "id": client_id,
         "rotating_token": random_token(32),
         "iat": now_secs(),
     });
-    keys::sign_jwt(&env.instance_id, &claims).ok_or_else(|| "the signing key could not be loaded".into())
+    keys::sign_jwt(&env.instance_id, &claims)
+        .ok_or_else(|| "the signing key could not be loaded".into())
 }

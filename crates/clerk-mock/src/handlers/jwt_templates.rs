@@ -89,7 +89,9 @@ fn settings(
         .param("claims"));
     }
     let keep = |field: &str, default: i64| match req.body.get(field) {
-        None => current.and_then(|t| t.json[field].as_i64()).unwrap_or(default),
+        None => current
+            .and_then(|t| t.json[field].as_i64())
+            .unwrap_or(default),
         Some(v) => v.as_i64().unwrap_or(default),
     };
     let lifetime = keep("lifetime", DEFAULT_LIFETIME);
@@ -110,7 +112,10 @@ fn settings(
             .ok_or_else(|| ApiError::param_missing("signing_key"))?;
         // Signing once proves the key fits the algorithm.
         sign_custom(algorithm, key, &json!({})).map_err(|why| {
-            ApiError::param_value("signing_key", &format!("cannot sign {algorithm} tokens: {why}"))
+            ApiError::param_value(
+                "signing_key",
+                &format!("cannot sign {algorithm} tokens: {why}"),
+            )
         })?;
         (algorithm.to_string(), Some(key.to_string()))
     } else {
@@ -341,9 +346,8 @@ impl<'s> Scope<'s> {
             }
             ("primary_email_address", None) => text(primary_email(user)),
             ("primary_phone_address" | "primary_phone_number", None) => text(primary_phone(user)),
-            ("email_verified", None) => {
-                verified("email_addresses", "primary_email_address_id").unwrap_or(Value::Bool(false))
-            }
+            ("email_verified", None) => verified("email_addresses", "primary_email_address_id")
+                .unwrap_or(Value::Bool(false)),
             ("phone_number_verified", None) => {
                 verified("phone_numbers", "primary_phone_number_id").unwrap_or(Value::Bool(false))
             }
@@ -408,11 +412,11 @@ fn literal(text: &str) -> Option<Value> {
         "true" => Some(Value::Bool(true)),
         "false" => Some(Value::Bool(false)),
         "null" => Some(Value::Null),
-        _ => text
-            .parse::<i64>()
-            .map(Value::from)
-            .ok()
-            .or_else(|| text.parse::<f64>().ok().and_then(|f| serde_json::Number::from_f64(f).map(Value::Number))),
+        _ => text.parse::<i64>().map(Value::from).ok().or_else(|| {
+            text.parse::<f64>()
+                .ok()
+                .and_then(|f| serde_json::Number::from_f64(f).map(Value::Number))
+        }),
     }
 }
 
@@ -503,9 +507,12 @@ fn sign_custom(algorithm: &str, key: &str, claims: &Value) -> Result<String, &'s
                 "HS384" => ring::hmac::HMAC_SHA384,
                 _ => ring::hmac::HMAC_SHA512,
             };
-            ring::hmac::sign(&ring::hmac::Key::new(alg, key.as_bytes()), message.as_bytes())
-                .as_ref()
-                .to_vec()
+            ring::hmac::sign(
+                &ring::hmac::Key::new(alg, key.as_bytes()),
+                message.as_bytes(),
+            )
+            .as_ref()
+            .to_vec()
         }
         "RS256" | "RS384" | "RS512" => {
             let der = pem_der(key)?;
@@ -547,7 +554,11 @@ fn sign_custom(algorithm: &str, key: &str, claims: &Value) -> Result<String, &'s
 mod tests {
     use super::*;
 
-    fn scope_with<'s>(user: &'s Value, org: Option<&'s Value>, role: Option<&'s Value>) -> Scope<'s> {
+    fn scope_with<'s>(
+        user: &'s Value,
+        org: Option<&'s Value>,
+        role: Option<&'s Value>,
+    ) -> Scope<'s> {
         Scope {
             user: Some(user),
             org,
@@ -625,7 +636,14 @@ mod tests {
         let signature = URL_SAFE_NO_PAD.decode(signature).expect("base64");
         ring::hmac::verify(&key, message.as_bytes(), &signature).expect("HMAC verifies");
         assert!(sign_custom("RS256", "not a pem", &json!({})).is_err());
-        assert!(sign_custom("ES256", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----", &json!({})).is_err());
+        assert!(
+            sign_custom(
+                "ES256",
+                "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----",
+                &json!({})
+            )
+            .is_err()
+        );
         assert!(sign_custom("HS256", "", &json!({})).is_err());
     }
 }

@@ -172,7 +172,10 @@ fn from_jwt(claims: &Map<String, Value>) -> Option<Value> {
     if !subject.starts_with("mch_") {
         return None;
     }
-    let iat = claims.get("iat").and_then(Value::as_i64).unwrap_or_default();
+    let iat = claims
+        .get("iat")
+        .and_then(Value::as_i64)
+        .unwrap_or_default();
     let exp = claims.get("exp")?.as_i64()?;
     let custom: Map<String, Value> = claims
         .iter()
@@ -214,15 +217,15 @@ pub(crate) fn verify(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let unknown = || token_rejected("M2M token", "is unknown to this instance");
     if token.matches('.').count() == 2 {
         let claims = keys::verify_jwt(&ctx.env.instance_id, token).ok_or_else(unknown)?;
-        let json = claims
-            .as_object()
-            .and_then(from_jwt)
-            .ok_or_else(unknown)?;
+        let json = claims.as_object().and_then(from_jwt).ok_or_else(unknown)?;
         if is_expired(&json) {
             return Err(token_rejected("M2M token", "has expired"));
         }
         if !meant_for_caller(&json) {
-            return Err(token_rejected("M2M token", "is not meant for the calling machine"));
+            return Err(token_rejected(
+                "M2M token",
+                "is not meant for the calling machine",
+            ));
         }
         return Ok(Reply::ok(answer(&json)));
     }
@@ -239,7 +242,10 @@ pub(crate) fn verify(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
         return Err(token_rejected("M2M token", "has expired"));
     }
     if !meant_for_caller(&row.json) {
-        return Err(token_rejected("M2M token", "is not meant for the calling machine"));
+        return Err(token_rejected(
+            "M2M token",
+            "is not meant for the calling machine",
+        ));
     }
     row.json["last_used_at"] = Value::from(now());
     Ok(Reply::ok(answer(&row.json)))
@@ -283,7 +289,9 @@ pub(crate) fn list(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let total = rows.len();
     let (limit, offset) = req.page();
     let page: Vec<Value> = rows.into_iter().skip(offset).take(limit).collect();
-    Ok(Reply::ok(json!({ "m2m_tokens": page, "total_count": total })))
+    Ok(Reply::ok(
+        json!({ "m2m_tokens": page, "total_count": total }),
+    ))
 }
 
 /// `POST /m2m_tokens/{m2m_token_id}/revoke`: opaque tokens only; the first reason is kept.
@@ -300,11 +308,7 @@ pub(crate) fn revoke(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
         .machine_auth
         .m2m_tokens
         .get_mut(id)
-        .filter(|t| {
-            caller
-                .as_deref()
-                .is_none_or(|me| t.json["subject"] == me)
-        })
+        .filter(|t| caller.as_deref().is_none_or(|me| t.json["subject"] == me))
         .ok_or_else(|| ApiError::not_found("M2M token", id))?;
     if row.json["revoked"] != true {
         row.json["revoked"] = Value::Bool(true);

@@ -137,8 +137,7 @@ pub(crate) fn calling_machine(store: &Store, req: &Req) -> Result<Option<String>
         .values()
         .find(|m| {
             m.secret == key
-                || m
-                    .previous
+                || m.previous
                     .as_ref()
                     .is_some_and(|(old, until)| old == key && *until > now)
         })
@@ -161,7 +160,10 @@ mod tests {
         assert!(!is_hex_id("ak_3beecc9c60adb5f9b850e91a8ee1e99", &["ak"]));
         assert!(!is_hex_id("mt_3beecc9c60adb5f9b850e91a8ee1e992", &["ak"]));
         assert!(!is_hex_id("ak_3beecc9c60adb5f9b850e91a8ee1e99z", &["ak"]));
-        assert!(is_word_id("user_2xhFjEI5X2qWRvtV13BzSj8H6Dk", &["user", "org"]));
+        assert!(is_word_id(
+            "user_2xhFjEI5X2qWRvtV13BzSj8H6Dk",
+            &["user", "org"]
+        ));
         assert!(!is_word_id("user_short", &["user"]));
         assert!(!is_word_id("sess_2xhFjEI5X2qWRvtV13BzSj8H6Dk", &["user"]));
     }

@@ -53,7 +53,10 @@ fn check_name(name: &str) -> Result<(), ApiError> {
     if (1..=255).contains(&name.chars().count()) {
         Ok(())
     } else {
-        Err(ApiError::param_value("name", "must be 1 to 255 characters long"))
+        Err(ApiError::param_value(
+            "name",
+            "must be 1 to 255 characters long",
+        ))
     }
 }
 
@@ -72,7 +75,8 @@ pub(crate) fn list(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
             query.is_none_or(|q| {
                 m.json["id"] == q
                     || m.json["name"].as_str().is_some_and(|n| {
-                        n.to_lowercase().contains(lower.as_deref().unwrap_or_default())
+                        n.to_lowercase()
+                            .contains(lower.as_deref().unwrap_or_default())
                     })
             })
         })
@@ -168,13 +172,20 @@ pub(crate) fn delete(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
         .m2m_tokens
         .values()
         .filter(|t| t.json["subject"] == id)
-        .map(|t| (t.json["id"].as_str().unwrap_or_default().to_string(), t.secret.clone()))
+        .map(|t| {
+            (
+                t.json["id"].as_str().unwrap_or_default().to_string(),
+                t.secret.clone(),
+            )
+        })
         .collect();
     for (token_id, secret) in tokens {
         auth.m2m_tokens.remove(&token_id);
         auth.m2m_secrets.remove(&secret);
     }
-    Ok(Reply::ok(json!({ "object": "machine", "id": id, "deleted": true })))
+    Ok(Reply::ok(
+        json!({ "object": "machine", "id": id, "deleted": true }),
+    ))
 }
 
 /// `GET /machines/{machine_id}/secret_key`.

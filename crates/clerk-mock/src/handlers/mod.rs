@@ -299,7 +299,10 @@ static HANDLERS: &[(&str, Handler)] = &[
     ("GetSession", sessions::get),
     ("RevokeSession", sessions::revoke),
     ("CreateSessionToken", sessions::token),
-    ("CreateSessionTokenFromTemplate", jwt_templates::session_token),
+    (
+        "CreateSessionTokenFromTemplate",
+        jwt_templates::session_token,
+    ),
     ("CreateActorToken", actor_tokens::create),
     ("RevokeActorToken", actor_tokens::revoke),
     ("CreateSignInToken", tokens::create_sign_in_token),

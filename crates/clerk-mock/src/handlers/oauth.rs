@@ -131,7 +131,10 @@ pub(crate) fn list(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
 pub(crate) fn create(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let name = req.required_str("name")?;
     if name.trim().is_empty() || name.chars().count() > 256 {
-        return Err(ApiError::param_value("name", "must be 1 to 256 characters long"));
+        return Err(ApiError::param_value(
+            "name",
+            "must be 1 to 256 characters long",
+        ));
     }
     let scopes = req.str_field("scopes").unwrap_or(DEFAULT_SCOPES);
     check_scopes(scopes)?;
@@ -182,7 +185,10 @@ pub(crate) fn update(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     if let Some(name) = req.str_field("name")
         && (name.trim().is_empty() || name.chars().count() > 256)
     {
-        return Err(ApiError::param_value("name", "must be 1 to 256 characters long"));
+        return Err(ApiError::param_value(
+            "name",
+            "must be 1 to 256 characters long",
+        ));
     }
     if let Some(scopes) = req.str_field("scopes") {
         check_scopes(scopes)?;

@@ -62,7 +62,10 @@ async fn api_key_lifecycle() {
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_shape("updateApiKey", &updated);
     assert_eq!(updated["description"], Value::Null);
-    assert_eq!(updated["scopes"], json!(["read:invoices", "write:invoices"]));
+    assert_eq!(
+        updated["scopes"],
+        json!(["read:invoices", "write:invoices"])
+    );
     assert!(updated["expiration"].as_i64().is_some_and(|e| e > 0));
     let (_, again) = api.get(&format!("/api_keys/{id}")).await;
     assert_eq!(again["scopes"], updated["scopes"]);
@@ -70,10 +73,15 @@ async fn api_key_lifecycle() {
     let (status, gone) = api.delete(&format!("/api_keys/{id}")).await;
     assert_eq!(status, StatusCode::OK, "{gone}");
     assert_shape("deleteApiKey", &gone);
-    assert_eq!(gone, json!({ "object": "api_key", "id": id, "deleted": true }));
+    assert_eq!(
+        gone,
+        json!({ "object": "api_key", "id": id, "deleted": true })
+    );
     let (status, body) = api.get(&format!("/api_keys/{id}")).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "resource_not_found");
-    let (status, body) = api.post("/api_keys/verify", json!({ "secret": secret })).await;
+    let (status, body) = api
+        .post("/api_keys/verify", json!({ "secret": secret }))
+        .await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "resource_not_found");
 }
 
@@ -104,10 +112,14 @@ async fn verify_answers_unknown_revoked_expired_and_valid_secrets() {
         (s(&revoked, "secret"), "revoked"),
         (s(&expiring, "secret"), "expired"),
     ] {
-        let (status, body) = api.post("/api_keys/verify", json!({ "secret": secret })).await;
+        let (status, body) = api
+            .post("/api_keys/verify", json!({ "secret": secret }))
+            .await;
         let error = assert_error(status, &body, StatusCode::NOT_FOUND, "resource_not_found");
         assert!(
-            error["long_message"].as_str().is_some_and(|m| m.contains(why)),
+            error["long_message"]
+                .as_str()
+                .is_some_and(|m| m.contains(why)),
             "{body}"
         );
     }
@@ -165,7 +177,9 @@ async fn listing_filters_by_subject_type_and_query_newest_first() {
         .get(&format!("/api_keys?subject={SUBJECT}&type=service_key"))
         .await;
     assert_eq!(list["data"][0]["name"], "custom kind", "{list}");
-    let (_, list) = api.get(&format!("/api_keys?subject={SUBJECT}&limit=1&offset=1")).await;
+    let (_, list) = api
+        .get(&format!("/api_keys?subject={SUBJECT}&limit=1&offset=1"))
+        .await;
     assert_eq!(list["total_count"], 2);
     assert_eq!(list["data"][0]["name"], "first key", "{list}");
     let (_, list) = api.get(&format!("/api_keys?subject={other}")).await;
@@ -189,7 +203,12 @@ async fn malformed_values_answer_400() {
     let (status, body) = api.get("/api_keys?subject=nobody").await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "bad_request");
     let (status, body) = api.get("/api_keys").await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, "missing_query_parameter");
+    assert_error(
+        status,
+        &body,
+        StatusCode::BAD_REQUEST,
+        "missing_query_parameter",
+    );
     let (status, body) = api
         .get("/api_keys/ak_00000000000000000000000000000000")
         .await;

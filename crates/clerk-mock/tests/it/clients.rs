@@ -54,11 +54,16 @@ async fn verify_takes_a_client_token_of_this_instance() {
 
     // Garbage, a session token (no client id in it), and another server's client token.
     let (_, session_token) = api
-        .post(&format!("/sessions/{}/tokens", s(&session, "id")), json!({}))
+        .post(
+            &format!("/sessions/{}/tokens", s(&session, "id")),
+            json!({}),
+        )
         .await;
     let other = Api::start().await;
     let other_user = s(&other.user("other@example.com").await, "id");
-    let (_, other_session) = other.post("/sessions", json!({ "user_id": other_user })).await;
+    let (_, other_session) = other
+        .post("/sessions", json!({ "user_id": other_user }))
+        .await;
     let foreign = other
         .server
         .client_token(&s(&other_session, "client_id"))

@@ -290,12 +290,9 @@ async fn exercise(doc: &Value, index: usize) -> Result<(), String> {
     let url = format!("{}{path}{}", api.server.base_url(), query_for(&id, &fx));
     let method =
         Method::from_bytes(op.method.to_uppercase().as_bytes()).map_err(|e| e.to_string())?;
-    let mut request = api
-        .http
-        .request(method, &url)
-        .bearer_auth(
-            machine::bearer(&id, &fx.machine).unwrap_or_else(|| api.server.secret_key().into()),
-        );
+    let mut request = api.http.request(method, &url).bearer_auth(
+        machine::bearer(&id, &fx.machine).unwrap_or_else(|| api.server.secret_key().into()),
+    );
     if let Some(body) = op.op.get("requestBody").map(|b| spec::deref(doc, b)) {
         if let Some(schema) = spec::json_content_schema(doc, body) {
             let json = stateful_body(&id, &fx).unwrap_or_else(|| example_body(doc, schema, "", 0));

@@ -25,7 +25,10 @@ async fn jwt_template_lifecycle() {
     let id = s(&created, "id");
     assert!(id.starts_with("jtmp_"));
     assert_eq!(created["name"], "hasura");
-    assert_eq!(created["claims"], json!({ "aud": "graphql", "uid": "{{user.id}}" }));
+    assert_eq!(
+        created["claims"],
+        json!({ "aud": "graphql", "uid": "{{user.id}}" })
+    );
     assert_eq!(created["lifetime"], 60);
     assert_eq!(created["allowed_clock_skew"], 5);
     assert_eq!(created["custom_signing_key"], false);
@@ -41,7 +44,9 @@ async fn jwt_template_lifecycle() {
     assert_eq!(status, StatusCode::OK, "{list}");
     assert_shape("ListJWTTemplates", &list);
     assert_eq!(list.as_array().map(Vec::len), Some(2));
-    let (_, page) = api.get("/jwt_templates?paginated=true&limit=1&offset=1").await;
+    let (_, page) = api
+        .get("/jwt_templates?paginated=true&limit=1&offset=1")
+        .await;
     assert_eq!(page[0]["name"], "firebase", "{page}");
 
     let (status, updated) = api
@@ -60,7 +65,10 @@ async fn jwt_template_lifecycle() {
     assert_eq!(got["name"], "hasura-v2");
 
     let (status, body) = api
-        .patch(&format!("/jwt_templates/{id}"), json!({ "name": "firebase", "claims": {} }))
+        .patch(
+            &format!("/jwt_templates/{id}"),
+            json!({ "name": "firebase", "claims": {} }),
+        )
         .await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "duplicate_record");
 
@@ -79,9 +87,17 @@ async fn templates_refuse_reserved_claims_and_incomplete_custom_keys() {
     let api = Api::start().await;
     for claim in ["sub", "exp", "iss"] {
         let (status, body) = api
-            .post("/jwt_templates", json!({ "name": "bad", "claims": { claim: "x" } }))
+            .post(
+                "/jwt_templates",
+                json!({ "name": "bad", "claims": { claim: "x" } }),
+            )
             .await;
-        assert_error(status, &body, StatusCode::BAD_REQUEST, "jwt_template_reserved_claim");
+        assert_error(
+            status,
+            &body,
+            StatusCode::BAD_REQUEST,
+            "jwt_template_reserved_claim",
+        );
     }
     let (status, body) = api
         .post(
@@ -89,16 +105,29 @@ async fn templates_refuse_reserved_claims_and_incomplete_custom_keys() {
             json!({ "name": "custom", "claims": {}, "custom_signing_key": true, "signing_algorithm": "HS256" }),
         )
         .await;
-    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "form_param_missing");
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "form_param_missing",
+    );
     let (status, body) = api
         .post(
             "/jwt_templates",
             json!({ "name": "custom", "claims": {}, "custom_signing_key": true, "signing_algorithm": "RS256", "signing_key": "not a key" }),
         )
         .await;
-    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "form_param_value_invalid");
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "form_param_value_invalid",
+    );
     let (status, body) = api
-        .post("/jwt_templates", json!({ "name": "short", "claims": {}, "lifetime": 10 }))
+        .post(
+            "/jwt_templates",
+            json!({ "name": "short", "claims": {}, "lifetime": 10 }),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 }
@@ -119,7 +148,10 @@ async fn template_tokens_resolve_shortcodes_and_honour_lifetime_and_skew() {
         .await;
     let user_id = s(&user, "id");
     let (_, org) = api
-        .post("/organizations", json!({ "name": "Acme", "slug": "acme", "created_by": user_id }))
+        .post(
+            "/organizations",
+            json!({ "name": "Acme", "slug": "acme", "created_by": user_id }),
+        )
         .await;
     let (_, session) = api
         .post(
@@ -156,7 +188,10 @@ async fn template_tokens_resolve_shortcodes_and_honour_lifetime_and_skew() {
     .await;
 
     let (status, token) = api
-        .post(&format!("/sessions/{}/tokens/partner", s(&session, "id")), json!({}))
+        .post(
+            &format!("/sessions/{}/tokens/partner", s(&session, "id")),
+            json!({}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{token}");
     assert_shape("CreateSessionTokenFromTemplate", &token);
@@ -180,7 +215,10 @@ async fn template_tokens_resolve_shortcodes_and_honour_lifetime_and_skew() {
         ("role", json!("editor")),
         ("nickname", json!("Maria")),
         ("greeting", json!("Hi Maria")),
-        ("org", json!({ "id": org["id"], "slug": "acme", "role": "org:admin" })),
+        (
+            "org",
+            json!({ "id": org["id"], "slug": "acme", "role": "org:admin" }),
+        ),
         ("invalid", json!("{{user.i_dont_exist}}")),
         ("sub", json!(user_id)),
         ("sid", session["id"].clone()),
@@ -206,15 +244,26 @@ async fn template_tokens_resolve_shortcodes_and_honour_lifetime_and_skew() {
 
     // Unknown template, unknown or inactive session.
     let (status, body) = api
-        .post(&format!("/sessions/{}/tokens/nope", s(&session, "id")), json!({}))
+        .post(
+            &format!("/sessions/{}/tokens/nope", s(&session, "id")),
+            json!({}),
+        )
         .await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "resource_not_found");
-    let (status, body) = api.post("/sessions/sess_unknown/tokens/partner", json!({})).await;
-    assert_error(status, &body, StatusCode::NOT_FOUND, "resource_not_found");
-    api.post(&format!("/sessions/{}/revoke", s(&session, "id")), json!({}))
-        .await;
     let (status, body) = api
-        .post(&format!("/sessions/{}/tokens/partner", s(&session, "id")), json!({}))
+        .post("/sessions/sess_unknown/tokens/partner", json!({}))
+        .await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, "resource_not_found");
+    api.post(
+        &format!("/sessions/{}/revoke", s(&session, "id")),
+        json!({}),
+    )
+    .await;
+    let (status, body) = api
+        .post(
+            &format!("/sessions/{}/tokens/partner", s(&session, "id")),
+            json!({}),
+        )
         .await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "resource_not_found");
 }
@@ -239,7 +288,10 @@ async fn templates_with_their_own_key_sign_with_it() {
     assert_eq!(created["signing_algorithm"], "HS256");
     assert!(created.get("signing_key").is_none());
     let (_, token) = api
-        .post(&format!("/sessions/{}/tokens/supabase", s(&session, "id")), json!({}))
+        .post(
+            &format!("/sessions/{}/tokens/supabase", s(&session, "id")),
+            json!({}),
+        )
         .await;
     let text = s(&token, "jwt");
     let (header, claims, signature) = jwt::split(&text);

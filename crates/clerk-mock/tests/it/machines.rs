@@ -67,11 +67,16 @@ async fn machine_lifecycle_with_scopes() {
     assert_eq!(list["data"][0]["name"], "reports", "newest first: {list}");
     let (_, list) = api.get("/machines?query=REP").await;
     assert_eq!(list["total_count"], 1, "{list}");
-    let (_, list) = api.get(&format!("/machines?query={}", s(&target, "id"))).await;
+    let (_, list) = api
+        .get(&format!("/machines?query={}", s(&target, "id")))
+        .await;
     assert_eq!(list["data"][0]["id"], target["id"], "{list}");
 
     let (status, updated) = api
-        .patch(&format!("/machines/{id}"), json!({ "name": "reporting", "default_token_ttl": 60 }))
+        .patch(
+            &format!("/machines/{id}"),
+            json!({ "name": "reporting", "default_token_ttl": 60 }),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_shape("UpdateMachine", &updated);
@@ -81,17 +86,26 @@ async fn machine_lifecycle_with_scopes() {
     // Scopes: added, refused twice, removed.
     let third = machine(&api, json!({ "name": "search" })).await;
     let (status, scope) = api
-        .post(&format!("/machines/{id}/scopes"), json!({ "to_machine_id": s(&third, "id") }))
+        .post(
+            &format!("/machines/{id}/scopes"),
+            json!({ "to_machine_id": s(&third, "id") }),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{scope}");
     assert_shape("CreateMachineScope", &scope);
     assert_eq!(scope["from_machine_id"], id.as_str());
     let (status, body) = api
-        .post(&format!("/machines/{id}/scopes"), json!({ "to_machine_id": s(&third, "id") }))
+        .post(
+            &format!("/machines/{id}/scopes"),
+            json!({ "to_machine_id": s(&third, "id") }),
+        )
         .await;
     assert_error(status, &body, StatusCode::CONFLICT, "conflict");
     let (status, body) = api
-        .post(&format!("/machines/{id}/scopes"), json!({ "to_machine_id": "mch_unknown" }))
+        .post(
+            &format!("/machines/{id}/scopes"),
+            json!({ "to_machine_id": "mch_unknown" }),
+        )
         .await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "resource_not_found");
     let (_, got) = api.get(&format!("/machines/{id}")).await;
@@ -122,11 +136,24 @@ async fn machine_lifecycle_with_scopes() {
 async fn creating_a_machine_checks_its_scopes() {
     let api = Api::start().await;
     let (status, body) = api
-        .post("/machines", json!({ "name": "x", "scoped_machines": ["mch_nope"] }))
+        .post(
+            "/machines",
+            json!({ "name": "x", "scoped_machines": ["mch_nope"] }),
+        )
         .await;
-    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "form_resource_not_found");
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "form_resource_not_found",
+    );
     let (status, body) = api.post("/machines", json!({ "name": "" })).await;
-    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "form_param_value_invalid");
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "form_param_value_invalid",
+    );
 }
 
 #[tokio::test]
@@ -141,7 +168,10 @@ async fn secret_keys_rotate_with_a_grace_period() {
     assert_eq!(shown["secret"], first.as_str());
 
     let (status, rotated) = api
-        .post(&format!("/machines/{id}/secret_key/rotate"), json!({ "previous_token_ttl": 60 }))
+        .post(
+            &format!("/machines/{id}/secret_key/rotate"),
+            json!({ "previous_token_ttl": 60 }),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{rotated}");
     assert_shape("RotateMachineSecretKey", &rotated);
@@ -153,9 +183,13 @@ async fn secret_keys_rotate_with_a_grace_period() {
     }
     // Without a grace period the previous key stops at once.
     let (_, rotated) = api
-        .post(&format!("/machines/{id}/secret_key/rotate"), json!({ "previous_token_ttl": 0 }))
+        .post(
+            &format!("/machines/{id}/secret_key/rotate"),
+            json!({ "previous_token_ttl": 0 }),
+        )
         .await;
-    let (status, body) = as_machine(&api, &second, Method::POST, "/m2m_tokens", Some(json!({}))).await;
+    let (status, body) =
+        as_machine(&api, &second, Method::POST, "/m2m_tokens", Some(json!({}))).await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, "clerk_key_invalid");
     m2m_token(&api, &s(&rotated, "secret"), json!({})).await;
 }
@@ -175,20 +209,32 @@ async fn m2m_tokens_are_created_listed_revoked_and_verified() {
     // The instance key cannot create tokens: a machine does.
     let (status, body) = api.post("/m2m_tokens", json!({})).await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "bad_request");
-    let (status, body) =
-        as_machine(&api, "ak_unknown", Method::POST, "/m2m_tokens", Some(json!({}))).await;
+    let (status, body) = as_machine(
+        &api,
+        "ak_unknown",
+        Method::POST,
+        "/m2m_tokens",
+        Some(json!({})),
+    )
+    .await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, "clerk_key_invalid");
 
     let token = m2m_token(&api, &key, json!({ "claims": { "job": "nightly" } })).await;
     assert_eq!(token["subject"], caller_id.as_str());
     assert_eq!(token["scopes"], json!([s(&target, "id")]));
-    let lifetime = token["expiration"].as_i64().unwrap_or(0) - token["created_at"].as_i64().unwrap_or(0);
-    assert!((599_000..=601_000).contains(&lifetime), "default TTL: {token}");
+    let lifetime =
+        token["expiration"].as_i64().unwrap_or(0) - token["created_at"].as_i64().unwrap_or(0);
+    assert!(
+        (599_000..=601_000).contains(&lifetime),
+        "default TTL: {token}"
+    );
     let secret = s(&token, "token");
     assert!(secret.starts_with("mt_"));
 
     // Verified with the instance key, or by a machine the token is meant for.
-    let (status, verified) = api.post("/m2m_tokens/verify", json!({ "token": secret })).await;
+    let (status, verified) = api
+        .post("/m2m_tokens/verify", json!({ "token": secret }))
+        .await;
     assert_eq!(status, StatusCode::OK, "{verified}");
     assert_shape("verifyM2MToken", &verified);
     assert_eq!(verified["claims"], json!({ "job": "nightly" }));
@@ -236,7 +282,12 @@ async fn m2m_tokens_are_created_listed_revoked_and_verified() {
         None,
     )
     .await;
-    assert_error(status, &body, StatusCode::FORBIDDEN, "authorization_invalid");
+    assert_error(
+        status,
+        &body,
+        StatusCode::FORBIDDEN,
+        "authorization_invalid",
+    );
     let (status, body) = api
         .get("/m2m_tokens?subject=mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk")
         .await;
@@ -255,9 +306,15 @@ async fn m2m_tokens_are_created_listed_revoked_and_verified() {
     assert_eq!(status, StatusCode::OK, "{revoked}");
     assert_shape("revokeM2MToken", &revoked);
     assert_eq!(revoked["revoked"], true);
-    let (status, body) = api.post("/m2m_tokens/verify", json!({ "token": secret })).await;
+    let (status, body) = api
+        .post("/m2m_tokens/verify", json!({ "token": secret }))
+        .await;
     let error = assert_error(status, &body, StatusCode::NOT_FOUND, "resource_not_found");
-    assert!(error["long_message"].as_str().is_some_and(|m| m.contains("revoked")));
+    assert!(
+        error["long_message"]
+            .as_str()
+            .is_some_and(|m| m.contains("revoked"))
+    );
     let (_, list) = api.get(&format!("/m2m_tokens?subject={caller_id}")).await;
     assert_eq!(list["total_count"], 0, "{list}");
     let (_, list) = api
@@ -268,10 +325,20 @@ async fn m2m_tokens_are_created_listed_revoked_and_verified() {
     // Expired and unknown tokens are refused too.
     let short = m2m_token(&api, &key, json!({ "seconds_until_expiration": 0.001 })).await;
     tokio::time::sleep(Duration::from_millis(20)).await;
-    for (token, why) in [(s(&short, "token"), "expired"), ("mt_garbage".into(), "unknown")] {
-        let (status, body) = api.post("/m2m_tokens/verify", json!({ "token": token })).await;
+    for (token, why) in [
+        (s(&short, "token"), "expired"),
+        ("mt_garbage".into(), "unknown"),
+    ] {
+        let (status, body) = api
+            .post("/m2m_tokens/verify", json!({ "token": token }))
+            .await;
         let error = assert_error(status, &body, StatusCode::NOT_FOUND, "resource_not_found");
-        assert!(error["long_message"].as_str().is_some_and(|m| m.contains(why)), "{body}");
+        assert!(
+            error["long_message"]
+                .as_str()
+                .is_some_and(|m| m.contains(why)),
+            "{body}"
+        );
     }
     let (_, list) = api
         .get(&format!("/m2m_tokens?subject={caller_id}&expired=true"))
@@ -282,7 +349,10 @@ async fn m2m_tokens_are_created_listed_revoked_and_verified() {
     let (status, body) = api.post("/m2m_tokens/nope/revoke", json!({})).await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "bad_request");
     let (status, body) = api
-        .post("/m2m_tokens/mt_00000000000000000000000000000000/revoke", json!({}))
+        .post(
+            "/m2m_tokens/mt_00000000000000000000000000000000/revoke",
+            json!({}),
+        )
         .await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "resource_not_found");
 
@@ -299,7 +369,11 @@ async fn m2m_tokens_are_created_listed_revoked_and_verified() {
 async fn jwt_tokens_are_signed_by_the_instance_and_verify_statelessly() {
     let api = Api::start().await;
     let target = machine(&api, json!({ "name": "api" })).await;
-    let caller = machine(&api, json!({ "name": "cron", "scoped_machines": [s(&target, "id")] })).await;
+    let caller = machine(
+        &api,
+        json!({ "name": "cron", "scoped_machines": [s(&target, "id")] }),
+    )
+    .await;
     let key = s(&caller, "secret_key");
     let token = m2m_token(
         &api,
@@ -319,7 +393,9 @@ async fn jwt_tokens_are_signed_by_the_instance_and_verify_statelessly() {
     let exp = claims["exp"].as_i64().unwrap_or(0) - claims["iat"].as_i64().unwrap_or(0);
     assert!((299..=301).contains(&exp), "{claims}");
 
-    let (status, verified) = api.post("/m2m_tokens/verify", json!({ "token": jwt })).await;
+    let (status, verified) = api
+        .post("/m2m_tokens/verify", json!({ "token": jwt }))
+        .await;
     assert_eq!(status, StatusCode::OK, "{verified}");
     assert_shape("verifyM2MToken", &verified);
     assert_eq!(verified["id"], token["id"]);
@@ -327,17 +403,24 @@ async fn jwt_tokens_are_signed_by_the_instance_and_verify_statelessly() {
     assert_eq!(verified["scopes"], json!([s(&target, "id")]));
 
     // Not stored: not listed, not revocable.
-    let (_, list) = api.get(&format!("/m2m_tokens?subject={}", s(&caller, "id"))).await;
+    let (_, list) = api
+        .get(&format!("/m2m_tokens?subject={}", s(&caller, "id")))
+        .await;
     assert_eq!(list["total_count"], 0, "{list}");
     let (status, _) = api
-        .post(&format!("/m2m_tokens/{}/revoke", s(&token, "id")), json!({}))
+        .post(
+            &format!("/m2m_tokens/{}/revoke", s(&token, "id")),
+            json!({}),
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // A tampered or expired JWT is refused.
     let (head, _) = jwt.rsplit_once('.').unwrap_or_default();
     let forged = format!("{head}.c2lnbmF0dXJl");
-    let (status, _) = api.post("/m2m_tokens/verify", json!({ "token": forged })).await;
+    let (status, _) = api
+        .post("/m2m_tokens/verify", json!({ "token": forged }))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let short = m2m_token(
         &api,
@@ -350,7 +433,11 @@ async fn jwt_tokens_are_signed_by_the_instance_and_verify_statelessly() {
         .post("/m2m_tokens/verify", json!({ "token": s(&short, "token") }))
         .await;
     let error = assert_error(status, &body, StatusCode::NOT_FOUND, "resource_not_found");
-    assert!(error["long_message"].as_str().is_some_and(|m| m.contains("expired")));
+    assert!(
+        error["long_message"]
+            .as_str()
+            .is_some_and(|m| m.contains("expired"))
+    );
 }
 
 #[tokio::test]
@@ -366,7 +453,12 @@ async fn token_creation_rules() {
         Some(json!({ "claims": { "sub": "someone-else" } })),
     )
     .await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, "machine_token_reserved_claim");
+    assert_error(
+        status,
+        &body,
+        StatusCode::BAD_REQUEST,
+        "machine_token_reserved_claim",
+    );
     let (status, body) = as_machine(
         &api,
         &key,
@@ -378,11 +470,26 @@ async fn token_creation_rules() {
     assert_error(status, &body, StatusCode::BAD_REQUEST, "bad_request");
 
     // With min_remaining_ttl_seconds, a live token with the same claims is handed out again.
-    let first = m2m_token(&api, &key, json!({ "claims": { "a": 1 }, "min_remaining_ttl_seconds": 60 })).await;
-    let again = m2m_token(&api, &key, json!({ "claims": { "a": 1 }, "min_remaining_ttl_seconds": 60 })).await;
+    let first = m2m_token(
+        &api,
+        &key,
+        json!({ "claims": { "a": 1 }, "min_remaining_ttl_seconds": 60 }),
+    )
+    .await;
+    let again = m2m_token(
+        &api,
+        &key,
+        json!({ "claims": { "a": 1 }, "min_remaining_ttl_seconds": 60 }),
+    )
+    .await;
     assert_eq!(first["id"], again["id"]);
     assert_eq!(first["token"], again["token"]);
-    let other = m2m_token(&api, &key, json!({ "claims": { "a": 2 }, "min_remaining_ttl_seconds": 60 })).await;
+    let other = m2m_token(
+        &api,
+        &key,
+        json!({ "claims": { "a": 2 }, "min_remaining_ttl_seconds": 60 }),
+    )
+    .await;
     assert_ne!(first["id"], other["id"]);
     let fresh = m2m_token(&api, &key, json!({ "claims": { "a": 1 } })).await;
     assert_ne!(first["id"], fresh["id"]);

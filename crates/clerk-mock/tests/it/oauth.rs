@@ -45,13 +45,19 @@ async fn oauth_application_lifecycle() {
     assert_eq!(status, StatusCode::OK, "{list}");
     assert_shape("ListOAuthApplications", &list);
     assert_eq!(list["total_count"], 2);
-    assert_eq!(list["data"][0]["name"], "Partner portal", "oldest first by default");
+    assert_eq!(
+        list["data"][0]["name"], "Partner portal",
+        "oldest first by default"
+    );
     let (_, list) = api.get("/oauth_applications?order_by=name").await;
     assert_eq!(list["data"][0]["name"], "Analytics");
     let (_, list) = api.get("/oauth_applications?name_query=partner").await;
     assert_eq!(list["total_count"], 1, "{list}");
     let (_, list) = api
-        .get(&format!("/oauth_applications?name_query={}", s(&app, "client_id")))
+        .get(&format!(
+            "/oauth_applications?name_query={}",
+            s(&app, "client_id")
+        ))
         .await;
     assert_eq!(list["data"][0]["id"], id.as_str(), "{list}");
 
@@ -69,7 +75,10 @@ async fn oauth_application_lifecycle() {
     assert_eq!(got["name"], "Partner portal v2");
 
     let (status, rotated) = api
-        .post(&format!("/oauth_applications/{id}/rotate_secret"), json!({}))
+        .post(
+            &format!("/oauth_applications/{id}/rotate_secret"),
+            json!({}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{rotated}");
     assert_shape("RotateOAuthApplicationSecret", &rotated);
@@ -86,13 +95,29 @@ async fn oauth_application_lifecycle() {
 async fn applications_check_scopes_and_redirect_uris() {
     let api = Api::start().await;
     let (status, body) = api
-        .post("/oauth_applications", json!({ "name": "x", "scopes": "profile admin" }))
+        .post(
+            "/oauth_applications",
+            json!({ "name": "x", "scopes": "profile admin" }),
+        )
         .await;
-    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "form_param_value_invalid");
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "form_param_value_invalid",
+    );
     let (status, body) = api
-        .post("/oauth_applications", json!({ "name": "x", "redirect_uris": ["not a uri"] }))
+        .post(
+            "/oauth_applications",
+            json!({ "name": "x", "redirect_uris": ["not a uri"] }),
+        )
         .await;
-    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY, "form_param_format_invalid");
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "form_param_format_invalid",
+    );
     let (status, body) = api
         .post(
             "/oauth_applications",
@@ -174,7 +199,12 @@ async fn access_tokens_verify_until_revoked_or_expired() {
             )
             .await;
         let error = assert_error(status, &body, StatusCode::NOT_FOUND, "resource_not_found");
-        assert!(error["long_message"].as_str().is_some_and(|m| m.contains(why)), "{body}");
+        assert!(
+            error["long_message"]
+                .as_str()
+                .is_some_and(|m| m.contains(why)),
+            "{body}"
+        );
     }
     let (status, body) = api
         .post(
@@ -190,7 +220,8 @@ async fn access_tokens_verify_until_revoked_or_expired() {
         .oauth_access_token(&client_id, &user)
         .issue()
         .expect("issued");
-    api.delete(&format!("/oauth_applications/{}", s(&app, "id"))).await;
+    api.delete(&format!("/oauth_applications/{}", s(&app, "id")))
+        .await;
     let (status, _) = api
         .post(
             "/oauth_applications/access_tokens/verify",
