@@ -149,6 +149,9 @@ async fn dispatch(
             let machine_keys = handlers::takes_machine_key(op.id);
             request::authenticate_caller(&parts.headers, &shared.env.secret_key, machine_keys)?
         };
+        if let Some(key) = &machine_key {
+            handlers::machine_auth::check_machine_key(&shared, key)?;
+        }
         let bytes = body.map_err(|()| ApiError::body_too_large(limit))?;
         let path = params
             .map_err(|e| ApiError::malformed_parameters(&e.body_text()))?

@@ -7,10 +7,12 @@
 use crate::error::ApiError;
 use crate::ids::now_ms;
 use crate::request::Req;
+use crate::server::Shared;
 use crate::store::{Store, Table};
 use axum::http::StatusCode;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::PoisonError;
 
 /// The state of machine authentication.
 #[derive(Debug, Default)]
@@ -127,9 +129,16 @@ pub(crate) fn expiry_after(seconds: f64) -> i64 {
 /// The machine whose secret key the caller used, `None` when it used the instance's key; an
 /// unknown or retired machine key answers 401.
 pub(crate) fn calling_machine(store: &Store, req: &Req) -> Result<Option<String>, ApiError> {
-    let Some(key) = req.machine_key.as_deref() else {
-        return Ok(None);
-    };
+    match req.machine_key.as_deref() {
+        None => Ok(None),
+        Some(key) => machine_with_key(store, key)
+            .map(Some)
+            .ok_or_else(ApiError::secret_key_invalid),
+    }
+}
+
+/// The machine a secret key (current, or previous within its grace period) belongs to.
+fn machine_with_key(store: &Store, key: &str) -> Option<String> {
     let now = now_ms();
     store
         .machine_auth
@@ -142,7 +151,14 @@ pub(crate) fn calling_machine(store: &Store, req: &Req) -> Result<Option<String>
                     .is_some_and(|(old, until)| old == key && *until > now)
         })
         .and_then(|m| m.json["id"].as_str().map(str::to_string))
-        .map(Some)
+}
+
+/// Refuses a request made with a machine key no machine has, before its body is looked at:
+/// authentication comes first.
+pub(crate) fn check_machine_key(shared: &Shared, key: &str) -> Result<(), ApiError> {
+    let store = shared.store.lock().unwrap_or_else(PoisonError::into_inner);
+    machine_with_key(&store, key)
+        .map(|_| ())
         .ok_or_else(ApiError::secret_key_invalid)
 }
 

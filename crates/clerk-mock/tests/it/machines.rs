@@ -218,6 +218,16 @@ async fn m2m_tokens_are_created_listed_revoked_and_verified() {
     )
     .await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, "clerk_key_invalid");
+    // Authentication comes before the body is checked.
+    let (status, body) = as_machine(
+        &api,
+        "ak_unknown",
+        Method::POST,
+        "/m2m_tokens",
+        Some(json!({ "not_a_field": 1 })),
+    )
+    .await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED, "clerk_key_invalid");
 
     let token = m2m_token(&api, &key, json!({ "claims": { "job": "nightly" } })).await;
     assert_eq!(token["subject"], caller_id.as_str());

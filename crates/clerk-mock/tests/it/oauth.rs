@@ -74,6 +74,27 @@ async fn oauth_application_lifecycle() {
     let (_, got) = api.get(&format!("/oauth_applications/{id}")).await;
     assert_eq!(got["name"], "Partner portal v2");
 
+    // A logo upload (multipart) shows in later reads.
+    let boundary = "logo-boundary";
+    let upload = api
+        .http
+        .put(api.url(&format!("/oauth_applications/{id}/logo")))
+        .bearer_auth(api.server.secret_key())
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"logo.png\"\r\n\
+             Content-Type: image/png\r\n\r\nPNG\r\n--{boundary}--\r\n"
+        ))
+        .send()
+        .await
+        .expect("the mock answers");
+    let (status, with_logo) = crate::common::read(upload).await;
+    assert_eq!(status, StatusCode::OK, "{with_logo}");
+    assert_shape("UploadOAuthApplicationLogo", &with_logo);
+    let logo = s(&with_logo, "client_image_url");
+    let (_, got) = api.get(&format!("/oauth_applications/{id}")).await;
+    assert_eq!(got["client_image_url"], logo.as_str());
+
     let (status, rotated) = api
         .post(
             &format!("/oauth_applications/{id}/rotate_secret"),
