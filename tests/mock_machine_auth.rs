@@ -262,7 +262,7 @@ async fn machines_and_m2m_tokens_through_the_sdk() {
         .await
         .unwrap();
     assert_eq!(verified.subject, worker.id);
-    assert_eq!(verified.scopes, [api.id.clone()]);
+    assert_eq!(verified.scopes, std::slice::from_ref(&api.id));
     let verifier = verifier(&mock, TokenKinds::M2M);
     let claims = machine_claims(
         verifier
@@ -318,7 +318,7 @@ async fn machines_and_m2m_tokens_through_the_sdk() {
     assert_eq!(claims.kind, TokenKind::M2mToken);
     assert_eq!(claims.subject, worker.id);
     assert_eq!(claims.id, jwt["id"].as_str().unwrap());
-    assert_eq!(claims.scopes, [api.id.clone()]);
+    assert_eq!(claims.scopes, std::slice::from_ref(&api.id));
     assert_eq!(
         claims.claims.as_ref().and_then(|c| c.get("job")),
         Some(&json!("export"))
@@ -598,7 +598,7 @@ async fn clients_through_the_sdk() {
         .send()
         .await
         .unwrap();
-    assert_eq!(fetched.session_ids, [session.id.clone()]);
+    assert_eq!(fetched.session_ids, std::slice::from_ref(&session.id));
     let token = mock.client_token(&session.client_id).unwrap();
     let verified = clerk
         .verify_client()
