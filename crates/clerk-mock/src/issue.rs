@@ -1,6 +1,6 @@
 //! Tokens a test needs that the Backend API does not hand out: OAuth access tokens (which Clerk
-//! issues at the end of an authorization in the browser) and client tokens (the `__client`
-//! cookie of a browser).
+//! issues at the end of an authorization in the browser; the mock also serves that flow, see
+//! `handlers/oauth_flow.rs`) and client tokens (the `__client` cookie of a browser).
 
 use crate::MockServer;
 use crate::handlers::{clients, oauth};

@@ -74,6 +74,14 @@ fn template() -> &'static Router {
         router
             .route("/v1/tickets/accept", any(handlers::tickets::accept_ticket))
             .route("/.well-known/jwks.json", any(handlers::jwks::public_jwks))
+            .route(
+                "/oauth/authorize",
+                axum::routing::get(handlers::oauth_flow::authorize),
+            )
+            .route(
+                "/oauth/token",
+                axum::routing::post(handlers::oauth_flow::token),
+            )
             .fallback(|Extension(shared): Extension<Arc<Shared>>| async move {
                 error_response(&shared, &ApiError::route_not_found())
             })

@@ -30,6 +30,8 @@ pub(crate) struct MachineAuth {
     pub oauth_tokens: Table<OAuthTokenRow>,
     /// OAuth access token or refresh token -> access token id.
     pub oauth_secrets: HashMap<String, String>,
+    /// Authorization codes of `/oauth/authorize` not exchanged yet.
+    pub oauth_codes: HashMap<String, super::oauth_flow::PendingCode>,
 }
 
 /// An API key or M2M token: the object as answered, and the secret that stands for it.

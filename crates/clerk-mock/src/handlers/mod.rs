@@ -13,6 +13,7 @@ pub(crate) mod m2m;
 pub(crate) mod machine_auth;
 pub(crate) mod machines;
 pub(crate) mod oauth;
+pub(crate) mod oauth_flow;
 pub(crate) mod organizations;
 pub(crate) mod sessions;
 pub(crate) mod tickets;

@@ -1,7 +1,7 @@
 //! OAuth applications (this instance acting as an OAuth provider) and the access tokens issued
 //! to them.
 //!
-//! The mock has no authorization page, so access tokens come from
+//! Access tokens come from the authorization code flow (`oauth_flow.rs`) or from
 //! [`MockServer::oauth_access_token`](crate::MockServer::oauth_access_token): opaque ones
 //! (`oat_...`, stored with a refresh token of the same grant) or JWTs (header `typ: at+jwt`,
 //! signed with the instance key). Verification answers 404 for unknown, revoked and expired

@@ -13,6 +13,7 @@ mod jwt;
 mod jwt_templates;
 mod machines;
 mod oauth;
+mod oauth_flow;
 mod organizations;
 mod schema;
 mod server;
