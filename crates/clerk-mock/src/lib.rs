@@ -6,6 +6,7 @@
 mod error;
 mod handlers;
 mod ids;
+mod issue;
 mod keys;
 mod request;
 mod router;
@@ -16,6 +17,7 @@ mod synth;
 mod validate;
 mod webhooks;
 
+pub use issue::{IssueError, OAuthAccessToken, OAuthAccessTokenBuilder};
 pub use server::{DEFAULT_BODY_LIMIT, MockServer, MockServerBuilder, StartError};
 
 /// Ids (`operationId`) of the operations the mock keeps state for, in the order of the

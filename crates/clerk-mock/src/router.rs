@@ -74,6 +74,14 @@ fn template() -> &'static Router {
         router
             .route("/v1/tickets/accept", any(handlers::tickets::accept_ticket))
             .route("/.well-known/jwks.json", any(handlers::jwks::public_jwks))
+            .route(
+                "/oauth/authorize",
+                axum::routing::get(handlers::oauth_flow::authorize),
+            )
+            .route(
+                "/oauth/token",
+                axum::routing::post(handlers::oauth_flow::token),
+            )
             .fallback(|Extension(shared): Extension<Arc<Shared>>| async move {
                 error_response(&shared, &ApiError::route_not_found())
             })
@@ -143,8 +151,14 @@ async fn dispatch(
     };
 
     let outcome = (|| {
-        if !op.public {
-            request::authenticate(&parts.headers, &shared.env.secret_key)?;
+        let machine_key = if op.public {
+            None
+        } else {
+            let machine_keys = handlers::takes_machine_key(op.id);
+            request::authenticate_caller(&parts.headers, &shared.env.secret_key, machine_keys)?
+        };
+        if let Some(key) = &machine_key {
+            handlers::machine_auth::check_machine_key(&shared, key)?;
         }
         let bytes = body.map_err(|()| ApiError::body_too_large(limit))?;
         let path = params
@@ -166,6 +180,7 @@ async fn dispatch(
             query,
             body,
             user_agent,
+            machine_key,
         })
     })();
     let req = match outcome {

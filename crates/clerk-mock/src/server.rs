@@ -37,7 +37,7 @@ pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 /// ```
 pub struct MockServer {
     address: SocketAddr,
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     shutdown: Option<oneshot::Sender<()>>,
 }
 

@@ -150,6 +150,10 @@ pub(crate) struct Store {
     pub invitations: Table<Value>,
     pub allowlist: Table<Value>,
     pub blocklist: Table<Value>,
+    /// API keys, machines, M2M tokens, OAuth applications and their access tokens.
+    pub machine_auth: crate::handlers::machine_auth::MachineAuth,
+    /// JWT templates, with their custom signing keys.
+    pub jwt_templates: Table<crate::handlers::jwt_templates::TemplateRow>,
 }
 
 /// A parsed `order_by` value: field and direction.

@@ -2,10 +2,18 @@
 //! answer (see `synth.rs`).
 
 pub(crate) mod actor_tokens;
+pub(crate) mod api_keys;
+pub(crate) mod clients;
 pub(crate) mod identifiers;
 pub(crate) mod invitations;
 pub(crate) mod jwks;
+pub(crate) mod jwt_templates;
 pub(crate) mod lists;
+pub(crate) mod m2m;
+pub(crate) mod machine_auth;
+pub(crate) mod machines;
+pub(crate) mod oauth;
+pub(crate) mod oauth_flow;
 pub(crate) mod organizations;
 pub(crate) mod sessions;
 pub(crate) mod tickets;
@@ -292,7 +300,10 @@ static HANDLERS: &[(&str, Handler)] = &[
     ("GetSession", sessions::get),
     ("RevokeSession", sessions::revoke),
     ("CreateSessionToken", sessions::token),
-    ("CreateSessionTokenFromTemplate", sessions::token),
+    (
+        "CreateSessionTokenFromTemplate",
+        jwt_templates::session_token,
+    ),
     ("CreateActorToken", actor_tokens::create),
     ("RevokeActorToken", actor_tokens::revoke),
     ("CreateSignInToken", tokens::create_sign_in_token),
@@ -372,7 +383,52 @@ static HANDLERS: &[(&str, Handler)] = &[
     ("CreateBulkInvitations", invitations::create_bulk),
     ("ListInvitations", invitations::list),
     ("RevokeInvitation", invitations::revoke),
+    // Machine authentication: API keys, machines, M2M tokens, OAuth applications.
+    ("createApiKey", api_keys::create),
+    ("getApiKeys", api_keys::list),
+    ("getApiKey", api_keys::get),
+    ("updateApiKey", api_keys::update),
+    ("deleteApiKey", api_keys::delete),
+    ("getApiKeySecret", api_keys::secret),
+    ("revokeApiKey", api_keys::revoke),
+    ("verifyApiKey", api_keys::verify),
+    ("ListMachines", machines::list),
+    ("CreateMachine", machines::create),
+    ("GetMachine", machines::get),
+    ("UpdateMachine", machines::update),
+    ("DeleteMachine", machines::delete),
+    ("GetMachineSecretKey", machines::secret_key),
+    ("RotateMachineSecretKey", machines::rotate_secret_key),
+    ("CreateMachineScope", machines::create_scope),
+    ("DeleteMachineScope", machines::delete_scope),
+    ("createM2MToken", m2m::create),
+    ("getM2MTokens", m2m::list),
+    ("revokeM2MToken", m2m::revoke),
+    ("verifyM2MToken", m2m::verify),
+    ("ListOAuthApplications", oauth::list),
+    ("CreateOAuthApplication", oauth::create),
+    ("GetOAuthApplication", oauth::get),
+    ("UpdateOAuthApplication", oauth::update),
+    ("DeleteOAuthApplication", oauth::delete),
+    ("UploadOAuthApplicationLogo", oauth::upload_logo),
+    ("RotateOAuthApplicationSecret", oauth::rotate_secret),
+    ("RevokeOAuthApplicationToken", oauth::revoke_token),
+    ("verifyOAuthAccessToken", oauth::verify),
+    // Clients and JWT templates.
+    ("GetClientList", clients::list),
+    ("GetClient", clients::get),
+    ("VerifyClient", clients::verify),
+    ("ListJWTTemplates", jwt_templates::list),
+    ("CreateJWTTemplate", jwt_templates::create),
+    ("GetJWTTemplate", jwt_templates::get),
+    ("UpdateJWTTemplate", jwt_templates::update),
+    ("DeleteJWTTemplate", jwt_templates::delete),
 ];
+
+/// True for the operations a machine's secret key may call instead of the instance's key.
+pub(crate) fn takes_machine_key(operation_id: &str) -> bool {
+    m2m::MACHINE_KEY_OPERATIONS.contains(&operation_id)
+}
 
 /// The stateful handler of an operation, if it has one.
 pub(crate) fn lookup(operation_id: &str) -> Option<Handler> {

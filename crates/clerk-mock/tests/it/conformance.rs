@@ -2,6 +2,7 @@
 //! resources, answers its documented success status with a body its schema accepts.
 
 use crate::common::{Api, read, s};
+use crate::conformance_machine::{self as machine, MachineFixtures};
 use crate::schema::{self, spec};
 use reqwest::{Method, StatusCode};
 use serde_json::{Map, Value, json};
@@ -22,6 +23,7 @@ struct Fixtures {
     invitation: String,
     allowlist: String,
     blocklist: String,
+    machine: MachineFixtures,
 }
 
 async fn fixtures(api: &Api) -> Fixtures {
@@ -59,6 +61,7 @@ async fn fixtures(api: &Api) -> Fixtures {
         )
         .await);
     let session = ok(api.post("/sessions", json!({ "user_id": user_id })).await);
+    let machine = machine::create(api, &user_id, &s(&session, "id")).await;
     let actor_token = ok(api
         .post(
             "/actor_tokens",
@@ -105,6 +108,7 @@ async fn fixtures(api: &Api) -> Fixtures {
         invitation: s(&invitation, "id"),
         allowlist: s(&allowlist, "id"),
         blocklist: s(&blocklist, "id"),
+        machine,
     }
 }
 
@@ -125,6 +129,9 @@ fn path_value(fx: &Fixtures, path: &str, param: &Value) -> String {
         "identifier_id" if path.starts_with("/allowlist") => fx.allowlist.clone(),
         "identifier_id" => fx.blocklist.clone(),
         "template_type" => "email".into(),
+        other if machine::path_value(&fx.machine, other).is_some() => {
+            machine::path_value(&fx.machine, other).unwrap_or_default()
+        }
         other => match pattern.and_then(schema::synth::from_pattern) {
             Some(value) => value,
             None => format!("mock_{other}"),
@@ -199,6 +206,9 @@ fn example_body(doc: &Value, schema: &Value, name: &str, depth: usize) -> Value 
 
 /// Bodies for the stateful operations, which check more than the schema does.
 fn stateful_body(id: &str, fx: &Fixtures) -> Option<Value> {
+    if let Some(body) = machine::body(id, &fx.machine) {
+        return Some(body);
+    }
     Some(match id {
         "CreateUser" => {
             json!({ "email_address": ["new@example.com"], "username": "newuser", "password": PASSWORD })
@@ -242,9 +252,11 @@ fn stateful_body(id: &str, fx: &Fixtures) -> Option<Value> {
 
 /// Query strings for operations that need one.
 fn query_for(id: &str, fx: &Fixtures) -> String {
+    if let Some(query) = machine::query(id, &fx.machine) {
+        return query;
+    }
     match id {
         "GetSessionList" => format!("?user_id={}", fx.user),
-        "getM2MTokens" => "?subject=mch_0123456789abcdefghijklmnopq".into(),
         "getApiKeys" => format!("?subject={}", fx.user),
         _ => String::new(),
     }
@@ -278,10 +290,9 @@ async fn exercise(doc: &Value, index: usize) -> Result<(), String> {
     let url = format!("{}{path}{}", api.server.base_url(), query_for(&id, &fx));
     let method =
         Method::from_bytes(op.method.to_uppercase().as_bytes()).map_err(|e| e.to_string())?;
-    let mut request = api
-        .http
-        .request(method, &url)
-        .bearer_auth(api.server.secret_key());
+    let mut request = api.http.request(method, &url).bearer_auth(
+        machine::bearer(&id, &fx.machine).unwrap_or_else(|| api.server.secret_key().into()),
+    );
     if let Some(body) = op.op.get("requestBody").map(|b| spec::deref(doc, b)) {
         if let Some(schema) = spec::json_content_schema(doc, body) {
             let json = stateful_body(&id, &fx).unwrap_or_else(|| example_body(doc, schema, "", 0));
