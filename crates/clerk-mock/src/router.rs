@@ -74,6 +74,10 @@ fn template() -> &'static Router {
         router
             .route("/v1/tickets/accept", any(handlers::tickets::accept_ticket))
             .route("/.well-known/jwks.json", any(handlers::jwks::public_jwks))
+            .route(
+                "/v1/client/sign_ups",
+                any(handlers::managed::sign_ups::frontend_create),
+            )
             .fallback(|Extension(shared): Extension<Arc<Shared>>| async move {
                 error_response(&shared, &ApiError::route_not_found())
             })
@@ -175,7 +179,7 @@ async fn dispatch(
 
     let reply = match handler_table().get(index).copied().flatten() {
         Some(handler) => run(&shared, &req, handler),
-        None => Ok(synthesized(&shared, &req)),
+        None => synthesized(&shared, &req),
     };
     match reply {
         Ok(reply) => reply_response(reply),
@@ -183,7 +187,15 @@ async fn dispatch(
     }
 }
 
-fn synthesized(shared: &Shared, req: &Req) -> Reply {
+fn synthesized(shared: &Shared, req: &Req) -> Result<Reply, ApiError> {
+    {
+        let mut store = shared.store.lock().unwrap_or_else(PoisonError::into_inner);
+        handlers::exists::check(&mut store, &shared.env, req)?;
+    }
+    Ok(synthesized_body(shared, req))
+}
+
+fn synthesized_body(shared: &Shared, req: &Req) -> Reply {
     let status = StatusCode::from_u16(req.op.status).unwrap_or(StatusCode::OK);
     match synth::answer(req, &shared.env.ids, &shared.env.instance_id) {
         Some(body) => Reply::json(status, body),
@@ -197,7 +209,10 @@ fn synthesized(shared: &Shared, req: &Req) -> Reply {
 
 /// Runs a stateful handler.
 fn run(shared: &Shared, req: &Req, handler: Handler) -> Result<Reply, ApiError> {
-    with_store(shared, &req.user_agent, |ctx| handler(ctx, req))
+    with_store(shared, &req.user_agent, |ctx| {
+        handlers::exists::check(ctx.store, ctx.env, req)?;
+        handler(ctx, req)
+    })
 }
 
 /// Runs `work` under the store lock; webhook events are sent once the lock is released.

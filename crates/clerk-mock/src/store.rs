@@ -150,6 +150,9 @@ pub(crate) struct Store {
     pub invitations: Table<Value>,
     pub allowlist: Table<Value>,
     pub blocklist: Table<Value>,
+    /// Instance configuration, organization roles and domains, connections, templates,
+    /// sign-ups and second factors (see `handlers/managed`).
+    pub managed: crate::handlers::managed::State,
 }
 
 /// A parsed `order_by` value: field and direction.

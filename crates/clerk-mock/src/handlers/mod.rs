@@ -2,10 +2,13 @@
 //! answer (see `synth.rs`).
 
 pub(crate) mod actor_tokens;
+pub(crate) mod exists;
+pub(crate) mod filters;
 pub(crate) mod identifiers;
 pub(crate) mod invitations;
 pub(crate) mod jwks;
 pub(crate) mod lists;
+pub(crate) mod managed;
 pub(crate) mod organizations;
 pub(crate) mod sessions;
 pub(crate) mod tickets;
@@ -378,13 +381,14 @@ static HANDLERS: &[(&str, Handler)] = &[
 pub(crate) fn lookup(operation_id: &str) -> Option<Handler> {
     HANDLERS
         .iter()
+        .chain(managed::HANDLERS)
         .find(|(id, _)| *id == operation_id)
         .map(|(_, h)| *h)
 }
 
 /// Ids of the operations that keep state.
 pub(crate) fn stateful_ids() -> impl Iterator<Item = &'static str> {
-    HANDLERS.iter().map(|(id, _)| *id)
+    HANDLERS.iter().chain(managed::HANDLERS).map(|(id, _)| *id)
 }
 
 #[cfg(test)]
