@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::handlers::{self, Ctx, Handler, Reply};
 use crate::request::{self, Req};
 use crate::server::Shared;
-use crate::spec::OPERATIONS;
+use crate::spec::{OPERATIONS, Operation};
 use crate::synth;
 use axum::Extension;
 use axum::Router;
@@ -146,10 +146,23 @@ async fn dispatch(
         read_body(body, limit).await
     };
 
-    let outcome = (|| {
-        if !op.public {
-            request::authenticate(&parts.headers, &shared.env.secret_key)?;
+    if !op.public {
+        if let Err(e) = request::authenticate(&parts.headers, &shared.env.secret_key) {
+            return error_response(&shared, &e);
         }
+        // Clerk does not limit the key set.
+        if let Some(limiter) = &shared.limiter
+            && op.id != "GetJWKS"
+            && let Err(seconds) = limiter.admit()
+        {
+            let mut response = error_response(&shared, &ApiError::too_many_requests(seconds));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            return response;
+        }
+    }
+    let outcome = (|| {
         let bytes = body.map_err(|()| ApiError::body_too_large(limit))?;
         let path = params
             .map_err(|e| ApiError::malformed_parameters(&e.body_text()))?
@@ -174,7 +187,7 @@ async fn dispatch(
     })();
     let req = match outcome {
         Ok(req) => req,
-        Err(e) => return error_response(&shared, &e),
+        Err(e) => return error_response(&shared, &as_documented(op, e)),
     };
 
     let reply = match handler_table().get(index).copied().flatten() {
@@ -183,7 +196,17 @@ async fn dispatch(
     };
     match reply {
         Ok(reply) => reply_response(reply),
-        Err(e) => error_response(&shared, &e),
+        Err(e) => error_response(&shared, &as_documented(op, e)),
+    }
+}
+
+/// Input errors get the status the operation's description lists for them: some operations
+/// answer bad input with 400 rather than 422.
+fn as_documented(op: &Operation, error: ApiError) -> ApiError {
+    if error.status == StatusCode::UNPROCESSABLE_ENTITY && op.invalid_input_status() == 400 {
+        error.with_status(StatusCode::BAD_REQUEST)
+    } else {
+        error
     }
 }
 

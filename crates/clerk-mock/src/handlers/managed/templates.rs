@@ -10,7 +10,7 @@ use crate::server::Env;
 use serde_json::{Value, json};
 
 /// A built-in template: type, slug, name, subject, body, required variables.
-type Default = (
+type Builtin = (
     &'static str,
     &'static str,
     &'static str,
@@ -19,7 +19,7 @@ type Default = (
     &'static [&'static str],
 );
 
-const DEFAULTS: &[Default] = &[
+const DEFAULTS: &[Builtin] = &[
     (
         "email",
         "verification_code",
