@@ -89,6 +89,12 @@ fn kind_of(path: &str, collection: &str, param: &str) -> Option<Kind> {
         ("group_role_mappings", _) => managed("group role mapping", |s, id| {
             s.managed.mappings.contains(id)
         }),
+        ("tasks", "agent_task_id") => {
+            managed("agent task", |s, id| s.managed.agent_tasks.contains(id))
+        }
+        ("admin_portal_link_tokens", _) => managed("admin portal link token", |s, id| {
+            s.managed.portal_links.contains(id)
+        }),
         ("templates", "template_type") => kind("template type", |_, t| t == "email" || t == "sms"),
         _ => None,
     }

@@ -44,6 +44,8 @@ struct Managed {
     wallet: String,
     email_verification: String,
     phone_verification: String,
+    agent_task: String,
+    portal_link: String,
 }
 
 /// A wallet address for the fixture user.
@@ -159,7 +161,20 @@ async fn managed_fixtures(api: &Api, user: &Value, org: &str) -> Managed {
             json!({}),
         )
         .await));
+    let agent_task = ok(api
+        .post(
+            "/agents/tasks",
+            json!({
+                "on_behalf_of": { "user_id": user["id"] }, "permissions": "*",
+                "agent_name": "helper", "task_description": "tidy up",
+                "redirect_url": "https://example.com/done",
+            }),
+        )
+        .await);
+    let portal_link = id(ok(api.post("/admin_portal_link_tokens", json!({})).await));
     Managed {
+        agent_task: s(&agent_task, "agent_task_id"),
+        portal_link,
         domain,
         redirect_url,
         permission,
@@ -292,6 +307,8 @@ fn path_value(fx: &Fixtures, method: &str, path: &str, param: &Value) -> String 
         "mapping_id" => m.mapping.clone(),
         "slug" => "verification_code".into(),
         "web3_wallet_identification_id" => m.wallet.clone(),
+        "agent_task_id" => m.agent_task.clone(),
+        "adminPortalLinkTokenID" => m.portal_link.clone(),
         "user_id" => fx.user.clone(),
         "organization_id" => fx.org.clone(),
         "session_id" => fx.session.clone(),
@@ -453,6 +470,11 @@ fn stateful_body(id: &str, fx: &Fixtures) -> Option<Value> {
         }
         "UpsertTemplate" => json!({ "name": "Code", "body": "<b>{{otp_code}}</b>" }),
         "VerifyTOTP" => json!({ "code": BACKUP_CODE }),
+        "CreateAgentTask" => json!({
+            "on_behalf_of": { "identifier": "owner@example.com" }, "permissions": "*",
+            "agent_name": "helper", "task_description": "tidy up",
+            "redirect_url": "https://example.com/done",
+        }),
         "AttemptEmailAddressVerification" => {
             json!({ "verification_id": fx.managed.email_verification, "code": "424242" })
         }

@@ -19,5 +19,6 @@ mod rules;
 mod schema;
 mod server;
 mod sessions;
+mod tasks;
 mod users;
 mod webhooks;

@@ -1,7 +1,8 @@
 //! Stateful handlers for the resources that configure an instance and its organizations:
 //! domains and redirect URLs, organization roles, permissions, role sets and domains, the
 //! waitlist, SAML and enterprise connections, directories, instance settings, email and SMS
-//! templates, sign-ups, and the second factors and verifications of users.
+//! templates, sign-ups, agent tasks, admin portal links, and the second factors and
+//! verifications of users.
 //!
 //! New resources start from the success body the description gives for their creation (built
 //! at compile time, so every required field is present with a value of its type), then take the
@@ -17,6 +18,7 @@ pub(crate) mod instance;
 pub(crate) mod org_domains;
 pub(crate) mod roles;
 pub(crate) mod sign_ups;
+pub(crate) mod tasks;
 pub(crate) mod templates;
 pub(crate) mod waitlist;
 
@@ -66,6 +68,11 @@ pub(crate) struct State {
     pub backup_codes: HashMap<String, Vec<String>>,
     /// The Svix application's dashboard URL, once one is created.
     pub svix_url: Option<String>,
+    /// Agent ids by agent name.
+    pub agents: HashMap<String, String>,
+    /// Agent tasks, with the sign-in token behind each one's URL.
+    pub agent_tasks: Table<(Value, String)>,
+    pub portal_links: Table<Value>,
 }
 
 impl State {
@@ -301,6 +308,11 @@ pub(crate) static HANDLERS: &[(&str, Handler)] = &[
     // Sign-ups.
     ("GetSignUp", sign_ups::get),
     ("UpdateSignUp", sign_ups::update),
+    // Agent tasks and admin portal links.
+    ("CreateAgentTask", tasks::create_agent_task),
+    ("RevokeAgentTask", tasks::revoke_agent_task),
+    ("createAdminPortalLinkToken", tasks::create_portal_link),
+    ("revokeAdminPortalLinkToken", tasks::revoke_portal_link),
     // Second factors, passwords, web3 wallets and verifications of users.
     ("DisableMFA", factors::disable_mfa),
     ("DeleteTOTP", factors::delete_totp),
