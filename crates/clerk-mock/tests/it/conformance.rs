@@ -524,7 +524,7 @@ async fn exercise(doc: &Value, index: usize) -> Result<(), String> {
             let name = p["name"].as_str().unwrap_or_default();
             path = path.replace(
                 &format!("{{{name}}}"),
-                &path_value(&fx, &op.method, op.path, p),
+                &path_value(&fx, op.method, op.path, p),
             );
         }
     }

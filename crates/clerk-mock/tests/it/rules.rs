@@ -142,7 +142,7 @@ async fn user_filters_take_plus_and_minus_prefixes() {
     let (_, orgs) = api
         .get(&format!("/organizations?user_id=%2B{}", users[0]))
         .await;
-    assert_eq!(ids(&orgs), [org_id.clone()]);
+    assert_eq!(ids(&orgs), std::slice::from_ref(&org_id));
     api.post(
         &format!("/organizations/{org_id}/memberships"),
         json!({ "user_id": users[1], "role": "org:member" }),
