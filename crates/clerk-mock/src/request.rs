@@ -147,8 +147,12 @@ pub(crate) fn parse_query(
         let Some(param) = op.query.iter().find(|p| p.name == name) else {
             return Err(ApiError::param_unknown(name));
         };
-        // Only list parameters may be repeated.
-        if param.shape == Shape::Single && pairs[..i].iter().any(|(k, _)| k == name) {
+        // Only list parameters may be repeated; of several `order_by`, the first counts, as
+        // Clerk documents.
+        if param.shape == Shape::Single
+            && name != "order_by"
+            && pairs[..i].iter().any(|(k, _)| k == name)
+        {
             return Err(ApiError::param_duplicate(name));
         }
         check_query_value(param, name, value)?;

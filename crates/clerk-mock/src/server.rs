@@ -1,6 +1,7 @@
 //! Starting, describing and stopping a mock server.
 
 use crate::ids::{IdGen, random_token};
+use crate::rate_limit::{Limiter, RateLimit};
 use crate::router;
 use crate::store::Store;
 use crate::webhooks::{self, EventSender, WebhookTarget};
@@ -48,6 +49,7 @@ pub struct MockServerBuilder {
     webhook: Option<(String, String)>,
     body_limit: Option<usize>,
     port: u16,
+    rate_limit: Option<RateLimit>,
 }
 
 /// Why a server could not start.
@@ -88,6 +90,7 @@ pub(crate) struct Shared {
     pub env: Env,
     pub store: Mutex<Store>,
     pub events: Option<EventSender>,
+    pub limiter: Option<Limiter>,
 }
 
 /// A server's fixed facts.
@@ -119,6 +122,15 @@ impl MockServerBuilder {
     /// answered with 413 `request_body_too_large`.
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = Some(bytes);
+        self
+    }
+
+    /// Answers 429 `too_many_requests` with `Retry-After` once the server has taken
+    /// `limit.requests()` requests in the current window, as Clerk does (off by default).
+    /// [`RateLimit::DEVELOPMENT`] has the figures of Clerk's development instances; a smaller
+    /// [`RateLimit::new`] makes retry logic quick to test.
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
         self
     }
 
@@ -168,6 +180,7 @@ impl MockServerBuilder {
             },
             store: Mutex::new(Store::default()),
             events,
+            limiter: self.rate_limit.map(Limiter::new),
         });
 
         let (shutdown, stopped) = oneshot::channel::<()>();
@@ -267,6 +280,7 @@ impl fmt::Debug for MockServerBuilder {
             .field("webhook_url", &self.webhook.as_ref().map(|(url, _)| url))
             .field("body_limit", &self.body_limit)
             .field("port", &self.port)
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
 }

@@ -154,6 +154,9 @@ pub(crate) struct Store {
     pub machine_auth: crate::handlers::machine_auth::MachineAuth,
     /// JWT templates, with their custom signing keys.
     pub jwt_templates: Table<crate::handlers::jwt_templates::TemplateRow>,
+    /// Instance configuration, organization roles and domains, connections, templates,
+    /// sign-ups and second factors (see `handlers/managed`).
+    pub managed: crate::handlers::managed::State,
 }
 
 /// A parsed `order_by` value: field and direction.

@@ -4,6 +4,8 @@
 pub(crate) mod actor_tokens;
 pub(crate) mod api_keys;
 pub(crate) mod clients;
+pub(crate) mod exists;
+pub(crate) mod filters;
 pub(crate) mod identifiers;
 pub(crate) mod invitations;
 pub(crate) mod jwks;
@@ -12,6 +14,7 @@ pub(crate) mod lists;
 pub(crate) mod m2m;
 pub(crate) mod machine_auth;
 pub(crate) mod machines;
+pub(crate) mod managed;
 pub(crate) mod oauth;
 pub(crate) mod oauth_flow;
 pub(crate) mod organizations;
@@ -434,13 +437,14 @@ pub(crate) fn takes_machine_key(operation_id: &str) -> bool {
 pub(crate) fn lookup(operation_id: &str) -> Option<Handler> {
     HANDLERS
         .iter()
+        .chain(managed::HANDLERS)
         .find(|(id, _)| *id == operation_id)
         .map(|(_, h)| *h)
 }
 
 /// Ids of the operations that keep state.
 pub(crate) fn stateful_ids() -> impl Iterator<Item = &'static str> {
-    HANDLERS.iter().map(|(id, _)| *id)
+    HANDLERS.iter().chain(managed::HANDLERS).map(|(id, _)| *id)
 }
 
 #[cfg(test)]
