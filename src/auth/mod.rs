@@ -71,6 +71,7 @@
 
 mod backend;
 mod claims;
+mod cookies;
 mod error;
 mod extract;
 mod jwt;

@@ -480,14 +480,14 @@ impl Verifier {
     pub async fn authenticate_with(&self, headers: &HeaderMap, accept: TokenKinds) -> AuthState {
         let state: AuthState = match find_token(headers, self.inner.cookie_suffix.as_deref()) {
             None => Err(SignedOutReason::TokenMissing),
-            Some((token, TokenSource::Header)) => self.verify_token(token, accept).await,
+            Some((token, TokenSource::Header)) => self.verify_token(&token, accept).await,
             Some((token, TokenSource::Cookie)) => {
                 let accept = if accept.contains(TokenKind::SessionToken) {
                     TokenKinds::SESSION
                 } else {
                     TokenKinds::NONE
                 };
-                self.verify_token(token, accept).await
+                self.verify_token(&token, accept).await
             }
         }
         .into();
