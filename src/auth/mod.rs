@@ -78,6 +78,8 @@ mod jwt;
 mod keys;
 mod kinds;
 mod machine;
+mod outcome;
+pub mod request;
 mod verifier;
 
 #[cfg(feature = "axum")]
@@ -90,6 +92,8 @@ pub use error::{ConfigError, SignedOutReason};
 pub use keys::Algorithm;
 pub use kinds::{TokenKind, TokenKinds};
 pub use machine::MachineClaims;
+pub use outcome::{AuthReason, RefreshFailure, RequestOutcome};
+pub use request::{RequestAuthenticator, RequestAuthenticatorBuilder};
 pub use verifier::{
     AuthState, DEFAULT_CLOCK_SKEW, DEFAULT_JWKS_CACHE_TTL, DEFAULT_JWKS_REFETCH_INTERVAL,
     DEFAULT_MAX_TOKEN_SIZE, Principal, Verifier, VerifierBuilder,

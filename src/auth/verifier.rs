@@ -648,7 +648,7 @@ impl Verifier {
         })
     }
 
-    async fn key_for(&self, kid: Option<&str>) -> Result<Arc<VerifyKey>, SignedOutReason> {
+    pub(crate) async fn key_for(&self, kid: Option<&str>) -> Result<Arc<VerifyKey>, SignedOutReason> {
         match &self.inner.keys {
             KeySource::Pem(key) => Ok(key.clone()),
             KeySource::Jwks(cache) => {
