@@ -166,7 +166,39 @@ impl<'r> Flow<'r> {
         if decoded.header.get("typ").is_some_and(|t| t != "JWT") {
             return Err(SignedOutReason::Malformed);
         }
-        verifier.verify_token(token, TokenKinds::SESSION).await
+        match verifier.verify_token(token, TokenKinds::SESSION).await {
+            Ok(principal) => match self.claims_problem(&decoded) {
+                Some(problem) => Err(problem),
+                None => Ok(principal),
+            },
+            // The verifier checks times before the claims; Clerk's SDK the other way round. A
+            // token that is expired *and* for another party is refused for the latter, rather
+            // than sent on a handshake. The signature has been checked at this point.
+            Err(
+                time @ (SignedOutReason::Expired
+                | SignedOutReason::NotYetValid
+                | SignedOutReason::IssuedInFuture),
+            ) => Err(self.claims_problem(&decoded).unwrap_or(time)),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// The claim checks of Clerk's SDK that come before the time checks: the authorized party
+    /// (required once parties are configured), the issuer and the audience.
+    fn claims_problem(&self, token: &Unverified) -> Option<SignedOutReason> {
+        let inner = &self.ctx.inner;
+        if !inner.authorized_parties.is_empty() {
+            match token.claim_str("azp") {
+                Some(azp) if !azp.is_empty() && inner.authorized_parties.iter().any(|p| p == azp) => {}
+                _ => return Some(SignedOutReason::WrongAuthorizedParty),
+            }
+        }
+        if let Some(issuer) = &inner.issuer
+            && token.claim_str("iss") != Some(issuer.as_str())
+        {
+            return Some(SignedOutReason::WrongIssuer);
+        }
+        None
     }
 
     /// A session token failed a check: refresh it when it merely expired and a refresh token

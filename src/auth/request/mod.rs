@@ -157,6 +157,9 @@ pub(crate) struct Inner {
     /// satellite).
     original_frontend_api: String,
     suffix: String,
+    /// Copies of verifier settings that `flow.rs` checks in Clerk's order.
+    authorized_parties: Vec<String>,
+    issuer: Option<String>,
     proxy_url: Option<ProxyUrl>,
     is_satellite: bool,
     sign_in_url: Option<url::Url>,

@@ -477,6 +477,8 @@ impl RequestAuthenticatorBuilder {
                 publishable_key,
                 original_frontend_api: original_frontend_api.unwrap_or_default(),
                 suffix,
+                authorized_parties: self.authorized_parties,
+                issuer,
                 proxy_url,
                 is_satellite: self.is_satellite,
                 sign_in_url,
