@@ -74,6 +74,11 @@ fn template() -> &'static Router {
         router
             .route("/v1/tickets/accept", any(handlers::tickets::accept_ticket))
             .route("/.well-known/jwks.json", any(handlers::jwks::public_jwks))
+            .route(
+                "/v1/clients/handshake_payload",
+                any(handlers::handshake_payload::get),
+            )
+            .merge(handlers::frontend::routes())
             .fallback(|Extension(shared): Extension<Arc<Shared>>| async move {
                 error_response(&shared, &ApiError::route_not_found())
             })

@@ -150,6 +150,8 @@ pub(crate) struct Store {
     pub invitations: Table<Value>,
     pub allowlist: Table<Value>,
     pub blocklist: Table<Value>,
+    /// Browsers' clients, handshake nonces and refresh tokens (see `handlers/frontend.rs`).
+    pub frontend: crate::handlers::frontend::FrontendState,
 }
 
 /// A parsed `order_by` value: field and direction.

@@ -2,11 +2,14 @@
 //! answer (see `synth.rs`).
 
 pub(crate) mod actor_tokens;
+pub(crate) mod frontend;
+pub(crate) mod handshake_payload;
 pub(crate) mod identifiers;
 pub(crate) mod invitations;
 pub(crate) mod jwks;
 pub(crate) mod lists;
 pub(crate) mod organizations;
+pub(crate) mod session_refresh;
 pub(crate) mod sessions;
 pub(crate) mod tickets;
 pub(crate) mod tokens;
@@ -291,6 +294,7 @@ static HANDLERS: &[(&str, Handler)] = &[
     ("createSession", sessions::create),
     ("GetSession", sessions::get),
     ("RevokeSession", sessions::revoke),
+    ("RefreshSession", session_refresh::refresh),
     ("CreateSessionToken", sessions::token),
     ("CreateSessionTokenFromTemplate", sessions::token),
     ("CreateActorToken", actor_tokens::create),

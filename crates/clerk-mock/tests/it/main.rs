@@ -5,6 +5,7 @@ mod bad_input;
 mod common;
 mod conformance;
 mod errors;
+mod frontend;
 mod identifiers;
 mod jwt;
 mod organizations;
