@@ -1,6 +1,8 @@
 //! What one request says: its URL as the browser sees it, its headers, and the Clerk cookies
 //! and query parameters, with the choice between suffixed and unsuffixed cookies made.
 
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
 use http::header::{ACCEPT, AUTHORIZATION, HOST, ORIGIN, REFERER};
 use http::{HeaderMap, Method, Uri};
 use url::Url;
@@ -28,9 +30,12 @@ pub(super) struct Context<'r> {
     pub method: &'r Method,
     pub headers: &'r HeaderMap,
     pub cookies: &'r Cookies<'r>,
-    /// The URL the browser asked for, rebuilt behind proxies; `None` when the request names no
-    /// usable host (then nothing can redirect back to it).
-    pub url: Option<Url>,
+    uri: &'r Uri,
+    /// The URL the browser asked for, rebuilt behind proxies, when first needed (most signed-in
+    /// requests never need it).
+    url: OnceLock<Option<Url>>,
+    /// Tokens decoded so far: each is read by several rules, decoded once.
+    decoded: Mutex<Vec<(String, Option<Arc<Unverified>>)>>,
     pub token_in_header: Option<&'r str>,
     /// Where handshakes go: the proxy, the satellite's Frontend API, or the key's.
     pub frontend_api: String,
@@ -54,23 +59,16 @@ impl<'r> Context<'r> {
         headers: &'r HeaderMap,
         cookies: &'r Cookies<'r>,
     ) -> Self {
-        let url = request_url(uri, headers);
-        let frontend_api = match (&inner.proxy_url, &inner.publishable_key) {
-            (Some(ProxyUrl::Absolute(proxy)), _) => proxy.clone(),
-            (Some(ProxyUrl::Relative(path)), _) => match &url {
-                Some(url) => format!("{}{path}", url.origin().ascii_serialization()),
-                None => path.clone(),
-            },
-            (None, _) => inner.original_frontend_api.clone(),
-        };
         let mut ctx = Self {
             inner,
             method,
             headers,
             cookies,
-            url,
+            uri,
+            url: OnceLock::new(),
+            decoded: Mutex::new(Vec::new()),
             token_in_header: header(headers, AUTHORIZATION.as_str()).and_then(parse_authorization),
-            frontend_api,
+            frontend_api: String::new(),
             uses_suffixed_cookies: false,
             session_in_cookie: None,
             refresh_in_cookie: None,
@@ -79,6 +77,14 @@ impl<'r> Context<'r> {
             handshake_token: None,
             handshake_nonce: None,
             loop_counter: 0.0,
+        };
+        ctx.frontend_api = match &inner.proxy_url {
+            Some(ProxyUrl::Absolute(proxy)) => proxy.clone(),
+            Some(ProxyUrl::Relative(path)) => match ctx.url() {
+                Some(url) => format!("{}{path}", url.origin().ascii_serialization()),
+                None => path.clone(),
+            },
+            None => inner.original_frontend_api.clone(),
         };
         if inner.publishable_key.is_none() {
             // Machine tokens only: no cookie is read.
@@ -123,6 +129,25 @@ impl<'r> Context<'r> {
             .is_some_and(|pk| pk.instance == Instance::Production)
     }
 
+    /// The URL the browser asked for, rebuilt behind proxies; `None` when the request names no
+    /// usable host (then nothing can redirect back to it).
+    pub(super) fn url(&self) -> Option<&Url> {
+        self.url
+            .get_or_init(|| request_url(self.uri, self.headers))
+            .as_ref()
+    }
+
+    /// `token` decoded (unverified), once per request.
+    pub(super) fn decoded(&self, token: &str) -> Option<Arc<Unverified>> {
+        let mut memo = self.decoded.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, decoded)) = memo.iter().find(|(t, _)| t == token) {
+            return decoded.clone();
+        }
+        let decoded = Unverified::decode(token).map(Arc::new);
+        memo.push((token.to_owned(), decoded.clone()));
+        decoded
+    }
+
     /// A request header, when present, text and not empty.
     pub(super) fn header(&self, name: &str) -> Option<&'r str> {
         header(self.headers, name)
@@ -147,8 +172,12 @@ impl<'r> Context<'r> {
 
     /// The first value of a query parameter, possibly empty.
     pub(super) fn query_raw(&self, name: &str) -> Option<String> {
-        self.url
-            .as_ref()?
+        // Clerk's parameters all start with `__clerk`; most requests have none of them.
+        let raw = self.uri.query()?;
+        if !raw.contains('%') && !raw.contains(name) {
+            return None;
+        }
+        self.url()?
             .query_pairs()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.into_owned())
@@ -177,7 +206,7 @@ impl<'r> Context<'r> {
         let session = cookies.non_empty(SESSION).unwrap_or("");
 
         let decoded = (!session.is_empty())
-            .then(|| Unverified::decode(session))
+            .then(|| self.decoded(session))
             .flatten();
         // A malformed unsuffixed token (no issuer): read the unsuffixed cookies, which signs
         // out instead of sending the browser to a handshake.
@@ -185,16 +214,16 @@ impl<'r> Context<'r> {
             return false;
         }
         // An unsuffixed token of another instance: only the suffixed cookies are ours.
-        if !session.is_empty() && !self.belongs_to_instance(decoded.as_ref()) {
+        if !session.is_empty() && !self.belongs_to_instance(decoded.as_deref()) {
             return true;
         }
         if suffixed_uat.is_none() && suffixed_session.is_empty() {
             return false;
         }
         let iat = |t: Option<&Unverified>| t.and_then(|t| t.claim_number("iat")).unwrap_or(0.0);
-        let suffixed_decoded = Unverified::decode(suffixed_session);
-        let session_iat = iat(decoded.as_ref());
-        let suffixed_iat = iat(suffixed_decoded.as_ref());
+        let suffixed_decoded = self.decoded(suffixed_session);
+        let session_iat = iat(decoded.as_deref());
+        let suffixed_iat = iat(suffixed_decoded.as_deref());
         // Both signed in, the unsuffixed token newer.
         if suffixed_uat != Some("0") && uat != Some("0") && session_iat > suffixed_iat {
             return false;
@@ -231,7 +260,7 @@ impl<'r> Context<'r> {
 
     /// The referrer is a page of another origin than the request's.
     pub(super) fn cross_origin_referrer(&self) -> bool {
-        let (Some(referrer), Some(url)) = (self.header(REFERER.as_str()), &self.url) else {
+        let (Some(referrer), Some(url)) = (self.header(REFERER.as_str()), self.url()) else {
             return false;
         };
         match Url::parse(referrer) {

@@ -9,7 +9,7 @@ use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method};
 
 use super::context::{Context, DEV_BROWSER, REDIRECT_URL, SYNCED, rewrite_query};
-use super::decode::{Unverified, is_jwt_format};
+use super::decode::Unverified;
 use super::org_sync::Target;
 use crate::auth::outcome::{AuthReason, RefreshFailure, RequestOutcome};
 use crate::auth::{Principal, SignedOutReason, TokenKind, TokenKinds};
@@ -81,7 +81,7 @@ impl<'r> Flow<'r> {
         let mode = Mode::of(self.accept);
         if mode == Mode::Mixed {
             let kind = match self.ctx.token_in_header {
-                Some(token) => machine_kind(token).unwrap_or(TokenKind::SessionToken),
+                Some(token) => self.machine_kind(token).unwrap_or(TokenKind::SessionToken),
                 None => TokenKind::SessionToken,
             };
             if !self.accept.contains(kind) {
@@ -100,7 +100,7 @@ impl<'r> Flow<'r> {
     async fn session_in_header(&mut self, token: &'r str) -> RequestOutcome {
         self.judged_token = Some(token);
         let this = &*self;
-        if is_machine_jwt(token) || has_non_session_category(token) {
+        if this.is_machine_jwt(token) || this.has_non_session_category(token) {
             return this.signed_out(AuthReason::TokenTypeMismatch, String::new());
         }
         match this.verify_session(token).await {
@@ -110,14 +110,14 @@ impl<'r> Flow<'r> {
     }
 
     async fn machine_in_header(&self, token: &'r str) -> RequestOutcome {
-        match machine_kind(token) {
+        match self.machine_kind(token) {
             Some(kind) if self.accept.contains(kind) => self.verify_machine(token, kind).await,
             _ => self.signed_out(AuthReason::TokenTypeMismatch, String::new()),
         }
     }
 
     async fn any_token_in_header(&mut self, token: &'r str) -> RequestOutcome {
-        if let Some(kind) = machine_kind(token) {
+        if let Some(kind) = self.machine_kind(token) {
             if !self.accept.contains(kind) {
                 return self.signed_out(AuthReason::TokenTypeMismatch, String::new());
             }
@@ -125,7 +125,7 @@ impl<'r> Flow<'r> {
         }
         self.judged_token = Some(token);
         let this = &*self;
-        if has_non_session_category(token) {
+        if this.has_non_session_category(token) {
             return this.signed_out(AuthReason::TokenTypeMismatch, String::new());
         }
         match this.verify_session(token).await {
@@ -162,8 +162,8 @@ impl<'r> Flow<'r> {
         token: &str,
         verifier: &crate::auth::Verifier,
     ) -> Result<Principal, SignedOutReason> {
-        let decoded = Unverified::decode(token).ok_or(SignedOutReason::Malformed)?;
-        if decoded.header.get("typ").is_some_and(|t| t != "JWT") {
+        let decoded = self.ctx.decoded(token).ok_or(SignedOutReason::Malformed)?;
+        if decoded.header_value("typ").is_some_and(|t| t != "JWT") {
             return Err(SignedOutReason::Malformed);
         }
         match verifier.verify_token(token, TokenKinds::SESSION).await {
@@ -303,7 +303,7 @@ impl<'r> Flow<'r> {
                     let Some(mut sign_in) = ctx.inner.sign_in_url.clone() else {
                         return self.misconfigured("a development satellite needs `sign_in_url`");
                     };
-                    let back = ctx.url.as_ref().map(|u| u.to_string()).unwrap_or_default();
+                    let back = ctx.url().map(|u| u.to_string()).unwrap_or_default();
                     rewrite_query(&mut sign_in, |pairs| {
                         pairs.push((REDIRECT_URL.to_owned(), back))
                     });
@@ -370,12 +370,12 @@ impl<'r> Flow<'r> {
             (true, Some(token)) => token,
         };
 
-        let Some(decoded) = Unverified::decode(token) else {
+        let Some(decoded) = self.ctx.decoded(token) else {
             return self
                 .token_error(SignedOutReason::Malformed, Carrier::Cookie)
                 .await;
         };
-        if is_machine_jwt(token) || has_non_session_category(token) {
+        if self.is_machine_jwt(token) || self.has_non_session_category(token) {
             return self.signed_out(AuthReason::TokenTypeMismatch, String::new());
         }
         if decoded
@@ -453,7 +453,7 @@ impl<'r> Flow<'r> {
         if matcher.is_empty() {
             return None;
         }
-        matcher.find(self.ctx.url.as_ref()?.path())
+        matcher.find(self.ctx.url()?.path())
     }
 
     /// A signed-out outcome with its debug headers.
@@ -537,51 +537,53 @@ fn set_pair(pairs: &mut Vec<(String, String)>, name: &str, value: &str) {
     }
 }
 
-/// The machine token kind of a header token: by prefix, or a JWT whose `sub` is a machine
-/// (M2M) or whose `typ` is `at+jwt` (OAuth).
-fn machine_kind(token: &str) -> Option<TokenKind> {
-    if token.starts_with("mt_") || is_m2m_jwt(token) {
-        return Some(TokenKind::M2mToken);
-    }
-    if token.starts_with("oat_") || is_oauth_jwt(token) {
-        return Some(TokenKind::OAuthToken);
-    }
-    token.starts_with("ak_").then_some(TokenKind::ApiKey)
-}
-
-fn decoded_jwt(token: &str) -> Option<Unverified> {
-    is_jwt_format(token)
-        .then(|| Unverified::decode(token))
-        .flatten()
-}
-
-fn is_m2m_jwt(token: &str) -> bool {
-    decoded_jwt(token)
-        .is_some_and(|t| t.claim_str("sub").is_some_and(|s| s.starts_with("mch_")))
-}
-
-fn is_oauth_jwt(token: &str) -> bool {
-    decoded_jwt(token).is_some_and(|t| {
-        matches!(
-            t.header_str("typ"),
-            Some("at+jwt" | "application/at+jwt")
-        )
-    })
-}
-
-fn is_machine_jwt(token: &str) -> bool {
-    is_oauth_jwt(token) || is_m2m_jwt(token)
-}
-
-/// The header `cat` marks another class of token than sessions.
-pub(super) fn has_non_session_category(token: &str) -> bool {
-    Unverified::decode(token).is_some_and(|t| non_session_category(&t))
-}
-
 pub(super) fn non_session_category(token: &Unverified) -> bool {
-    match token.header.get("cat") {
+    match token.header_value("cat") {
         None => false,
         Some(cat) => cat != SESSION_CATEGORY && cat != IGNORE_CATEGORY,
+    }
+}
+
+impl Flow<'_> {
+    /// The machine token kind of a header token: by prefix, or a JWT whose `sub` is a machine
+    /// (M2M) or whose `typ` is `at+jwt` (OAuth).
+    fn machine_kind(&self, token: &str) -> Option<TokenKind> {
+        if token.starts_with("mt_") || self.is_m2m_jwt(token) {
+            return Some(TokenKind::M2mToken);
+        }
+        if token.starts_with("oat_") || self.is_oauth_jwt(token) {
+            return Some(TokenKind::OAuthToken);
+        }
+        token.starts_with("ak_").then_some(TokenKind::ApiKey)
+    }
+
+    fn jwt(&self, token: &str) -> Option<std::sync::Arc<Unverified>> {
+        self.ctx.decoded(token).filter(|t| t.jwt_format)
+    }
+
+    fn is_m2m_jwt(&self, token: &str) -> bool {
+        self.jwt(token)
+            .is_some_and(|t| t.claim_str("sub").is_some_and(|s| s.starts_with("mch_")))
+    }
+
+    fn is_oauth_jwt(&self, token: &str) -> bool {
+        self.jwt(token).is_some_and(|t| {
+            matches!(
+                t.header_str("typ"),
+                Some("at+jwt" | "application/at+jwt")
+            )
+        })
+    }
+
+    fn is_machine_jwt(&self, token: &str) -> bool {
+        self.is_oauth_jwt(token) || self.is_m2m_jwt(token)
+    }
+
+    /// The header `cat` marks another class of token than sessions.
+    fn has_non_session_category(&self, token: &str) -> bool {
+        self.ctx
+            .decoded(token)
+            .is_some_and(|t| non_session_category(&t))
     }
 }
 

@@ -7,7 +7,6 @@ use http::header::{CACHE_CONTROL, HeaderValue, LOCATION, SET_COOKIE};
 use http::{HeaderMap, Method};
 
 use super::context::{DEV_BROWSER, HANDSHAKE, HANDSHAKE_HELP, HANDSHAKE_NONCE, LEGACY_DEV_BROWSER, REDIRECT_COUNT, without_params};
-use super::decode::Unverified;
 use super::flow::{Flow, debug_headers, non_session_category, signed_in};
 use crate::auth::backend::API_VERSION;
 use crate::auth::jwt::{self, Jwt};
@@ -103,7 +102,7 @@ impl Flow<'_> {
     /// `<frontend API>/v1/client/handshake?redirect_url=…&…`
     fn handshake_url(&self, reason: &AuthReason) -> Option<String> {
         let ctx = &self.ctx;
-        let request_url = ctx.url.as_ref()?;
+        let request_url = ctx.url()?;
         let redirect_url = without_params(request_url, &[DEV_BROWSER, LEGACY_DEV_BROWSER]);
         let fapi = &ctx.frontend_api;
         let base = if fapi.starts_with("http") {
@@ -175,7 +174,7 @@ impl Flow<'_> {
             }
         }
         if ctx.development()
-            && let Some(url) = &ctx.url
+            && let Some(url) = ctx.url()
         {
             // The handshake came back in the URL: send the browser to the clean one.
             let clean = without_params(url, &[HANDSHAKE, HANDSHAKE_HELP, DEV_BROWSER, HANDSHAKE_NONCE]);
@@ -214,9 +213,9 @@ impl Flow<'_> {
     /// directives. Unlike Clerk's SDK, an expired one is refused (see the module documentation).
     async fn verify_handshake_token(&self, token: &str) -> Result<Vec<String>, SignedOutReason> {
         let inner = &self.ctx.inner;
-        let decoded = Unverified::decode(token).ok_or(SignedOutReason::Malformed)?;
+        let decoded = self.ctx.decoded(token).ok_or(SignedOutReason::Malformed)?;
         let jwt = Jwt::parse(token)?;
-        if decoded.header.get("typ").is_some_and(|t| t != "JWT") {
+        if decoded.header_value("typ").is_some_and(|t| t != "JWT") {
             return Err(SignedOutReason::Malformed);
         }
         // Handshake tokens carry the session category (or none); a JWT-template token of the

@@ -6,7 +6,6 @@ use http::header::{COOKIE, HeaderValue, SET_COOKIE};
 use serde_json::{Map, Value};
 
 use super::api::RefreshRequest;
-use super::decode::Unverified;
 use super::flow::Flow;
 use crate::auth::Principal;
 use crate::auth::outcome::RefreshFailure;
@@ -19,7 +18,8 @@ impl Flow<'_> {
         else {
             return Err(RefreshFailure::NoRefreshCookie);
         };
-        let session_id = Unverified::decode(expired)
+        let session_id = ctx
+            .decoded(expired)
             .and_then(|t| t.claim_str("sid").map(str::to_owned))
             .filter(|sid| !sid.is_empty())
             .ok_or(RefreshFailure::MissingSessionId)?;
@@ -28,8 +28,7 @@ impl Flow<'_> {
             expired_token: expired,
             refresh_token,
             request_origin: ctx
-                .url
-                .as_ref()
+                .url()
                 .map(|u| u.origin().ascii_serialization())
                 .unwrap_or_default(),
             request_headers: request_headers(ctx.headers),
