@@ -64,7 +64,10 @@ fn bench_web_auth(c: &mut Criterion) {
             "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
         )
         .header("sec-fetch-dest", "document")
-        .header("user-agent", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")
+        .header(
+            "user-agent",
+            "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+        )
         .header("referer", "https://app.example.com/")
         .header(
             "cookie",

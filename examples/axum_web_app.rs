@@ -140,7 +140,9 @@ async fn sign_in(State(state): State<AppState>, request: Request) -> Response {
     let back = format!("{}/", origin(request.headers()));
     let (Some(clerk), Some(fapi)) = (&state.clerk, &state.frontend_api) else {
         return match &state.sign_in_url {
-            Some(url) => Redirect::to(&format!("{url}?redirect_url={}", encode(&back))).into_response(),
+            Some(url) => {
+                Redirect::to(&format!("{url}?redirect_url={}", encode(&back))).into_response()
+            }
             None => (StatusCode::NOT_FOUND, "set CLERK_SIGN_IN_URL").into_response(),
         };
     };
@@ -151,10 +153,11 @@ async fn sign_in(State(state): State<AppState>, request: Request) -> Response {
             encode(&back)
         ))
         .into_response(),
-        Err(error) => {
-            (StatusCode::BAD_GATEWAY, format!("could not create a sign-in token: {error}"))
-                .into_response()
-        }
+        Err(error) => (
+            StatusCode::BAD_GATEWAY,
+            format!("could not create a sign-in token: {error}"),
+        )
+            .into_response(),
     }
 }
 
@@ -168,19 +171,17 @@ async fn demo_sign_in_token(clerk: &Clerk) -> clerk_backend_api::Result<String> 
         .await?;
     let user_id = match existing.first() {
         Some(user) => user.id.clone(),
-        None => {
-            clerk
-                .create_user()
-                .body(
-                    CreateUserBody::builder()
-                        .email_address(vec!["demo@example.com".to_owned()])
-                        .first_name(Nullable::from("Demo")),
-                )
-                .send()
-                .await?
-                .id
-                .clone()
-        }
+        None => clerk
+            .create_user()
+            .body(
+                CreateUserBody::builder()
+                    .email_address(vec!["demo@example.com".to_owned()])
+                    .first_name(Nullable::from("Demo")),
+            )
+            .send()
+            .await?
+            .id
+            .clone(),
     };
     let token = clerk
         .create_sign_in_token()

@@ -40,7 +40,10 @@ impl Browser {
         let redirects = Arc::new(Mutex::new(Vec::new()));
         let seen = redirects.clone();
         let mut headers = HeaderMap::new();
-        headers.insert(ACCEPT, HeaderValue::from_static("text/html,application/xhtml+xml"));
+        headers.insert(
+            ACCEPT,
+            HeaderValue::from_static("text/html,application/xhtml+xml"),
+        );
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .default_headers(headers)

@@ -104,9 +104,9 @@ fn accepted(option: &Value) -> TokenKinds {
     match option {
         Value::Null => TokenKinds::SESSION,
         Value::String(name) => kind(name),
-        Value::Array(names) => names
-            .iter()
-            .fold(TokenKinds::NONE, |acc, n| acc | kind(n.as_str().expect("name"))),
+        Value::Array(names) => names.iter().fold(TokenKinds::NONE, |acc, n| {
+            acc | kind(n.as_str().expect("name"))
+        }),
         other => panic!("unexpected acceptsToken {other}"),
     }
 }
@@ -134,7 +134,8 @@ async fn stub_api(scenario: &Value, kid: &str) -> MockServer {
     Mock::given(method("GET"))
         .and(path("/v1/jwks"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"keys": [TestKey::instance().jwk(kid)]})),
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"keys": [TestKey::instance().jwk(kid)]})),
         )
         .mount(&server)
         .await;
@@ -172,7 +173,9 @@ fn build(scenario: &Value, api_url: &str, now: u64) -> Result<RequestAuthenticat
         .authorized_parties(strings(&o["authorizedParties"]))
         .is_satellite(o["isSatellite"].as_bool().unwrap_or(false))
         .satellite_auto_sync(o["satelliteAutoSync"].as_bool().unwrap_or(false))
-        .organization_patterns(strings(&o["organizationSyncOptions"]["organizationPatterns"]))
+        .organization_patterns(strings(
+            &o["organizationSyncOptions"]["organizationPatterns"],
+        ))
         .personal_account_patterns(strings(
             &o["organizationSyncOptions"]["personalAccountPatterns"],
         ))
@@ -323,7 +326,9 @@ async fn every_clerk_verdict_is_matched() {
         };
         let outcome = authenticator.authenticate_request(&request(scenario)).await;
         let ours = our_verdict(&outcome);
-        let clerk = clerk_error.is_none().then(|| clerk_verdict(&scenario["verdict"]));
+        let clerk = clerk_error
+            .is_none()
+            .then(|| clerk_verdict(&scenario["verdict"]));
         if clerk.is_some()
             && scenario["verdict"]["headers"]
                 .as_array()
@@ -331,7 +336,10 @@ async fn every_clerk_verdict_is_matched() {
         {
             // 4. The CORS pair Clerk's SDK adds to a resolved handshake is left out.
             assert!(
-                outcome.headers().get("access-control-allow-origin").is_none(),
+                outcome
+                    .headers()
+                    .get("access-control-allow-origin")
+                    .is_none(),
                 "{name}"
             );
             cors_dropped += 1;
@@ -367,7 +375,10 @@ async fn every_clerk_verdict_is_matched() {
     );
     // Each listed difference is exercised.
     for difference in ["1", "2", "3", "5", "6"] {
-        assert!(differences.contains_key(difference), "difference {difference} untested");
+        assert!(
+            differences.contains_key(difference),
+            "difference {difference} untested"
+        );
     }
     assert!(cors_dropped > 0, "difference 4 untested");
 }

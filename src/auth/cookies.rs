@@ -119,7 +119,10 @@ mod tests {
     fn jar(values: &[&[u8]]) -> HeaderMap {
         let mut headers = HeaderMap::new();
         for value in values {
-            headers.append(COOKIE, HeaderValue::from_bytes(value).expect("header bytes"));
+            headers.append(
+                COOKIE,
+                HeaderValue::from_bytes(value).expect("header bytes"),
+            );
         }
         headers
     }

@@ -130,11 +130,7 @@ mod tests {
         let h = headers(&[("cookie", "a=1; __session_Ab12Cd34=tok")]);
         assert_eq!(find(&h, None), Some(("tok".into(), TokenSource::Cookie)));
         let h = headers(&[("cookie", "__session_x=1; __session_y=2")]);
-        assert_eq!(
-            find(&h, None),
-            None,
-            "ambiguous without a known suffix"
-        );
+        assert_eq!(find(&h, None), None, "ambiguous without a known suffix");
         assert_eq!(find(&h, Some("y")), Some(("2".into(), TokenSource::Cookie)));
         let h = headers(&[("cookie", "__session=plain"), ("cookie", "__session_y=2")]);
         assert_eq!(find(&h, Some("y")), Some(("2".into(), TokenSource::Cookie)));

@@ -294,6 +294,9 @@ mod tests {
             AuthReason::Token(SignedOutReason::BadSignature).to_string(),
             "token-invalid-signature"
         );
-        assert_eq!(AuthReason::NoTokenInHeader.to_string(), "No token in header");
+        assert_eq!(
+            AuthReason::NoTokenInHeader.to_string(),
+            "No token in header"
+        );
     }
 }

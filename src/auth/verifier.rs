@@ -648,7 +648,10 @@ impl Verifier {
         })
     }
 
-    pub(crate) async fn key_for(&self, kid: Option<&str>) -> Result<Arc<VerifyKey>, SignedOutReason> {
+    pub(crate) async fn key_for(
+        &self,
+        kid: Option<&str>,
+    ) -> Result<Arc<VerifyKey>, SignedOutReason> {
         match &self.inner.keys {
             KeySource::Pem(key) => Ok(key.clone()),
             KeySource::Jwks(cache) => {

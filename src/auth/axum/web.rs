@@ -45,9 +45,7 @@ use futures::future::BoxFuture;
 use tower::{Layer, Service};
 
 use super::AuthRejection;
-use crate::auth::{
-    AuthReason, RequestAuthenticator, RequestOutcome, SignedOutReason, TokenKinds,
-};
+use crate::auth::{AuthReason, RequestAuthenticator, RequestOutcome, SignedOutReason, TokenKinds};
 
 /// A tower [`Layer`] for the pages of a web app. See the [module docs](self).
 #[derive(Debug, Clone)]
@@ -196,12 +194,21 @@ mod tests {
     fn outcome_headers_join_the_handlers_own() {
         let mut response = HeaderMap::new();
         response.insert(header::SET_COOKIE, HeaderValue::from_static("theme=dark"));
-        response.insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=60"));
+        response.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("max-age=60"),
+        );
         let mut outcome = HeaderMap::new();
         outcome.append(header::SET_COOKIE, HeaderValue::from_static("__session=a"));
-        outcome.append(header::SET_COOKIE, HeaderValue::from_static("__client_uat=1"));
+        outcome.append(
+            header::SET_COOKIE,
+            HeaderValue::from_static("__client_uat=1"),
+        );
         outcome.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        outcome.insert("x-clerk-auth-status", HeaderValue::from_static("signed-out"));
+        outcome.insert(
+            "x-clerk-auth-status",
+            HeaderValue::from_static("signed-out"),
+        );
         carry(&mut response, outcome);
         let cookies: Vec<_> = response.get_all(header::SET_COOKIE).iter().collect();
         assert_eq!(cookies, ["theme=dark", "__session=a", "__client_uat=1"]);

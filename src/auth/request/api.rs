@@ -69,15 +69,12 @@ impl Api {
             .ok()
             .filter(|u| matches!(u.scheme(), "https" | "http") && !u.cannot_be_a_base())
             .ok_or(ConfigError::InvalidApiUrl)?;
-        let mut authorization =
-            reqwest::header::HeaderValue::try_from(format!("Bearer {secret_key}")).map_err(
-                |_| {
-                    ConfigError::InvalidOption(
-                        "secret_key",
-                        "contains characters not allowed in a header",
-                    )
-                },
-            )?;
+        let mut authorization = reqwest::header::HeaderValue::try_from(format!(
+            "Bearer {secret_key}"
+        ))
+        .map_err(|_| {
+            ConfigError::InvalidOption("secret_key", "contains characters not allowed in a header")
+        })?;
         authorization.set_sensitive(true);
         Ok(Self {
             client,

@@ -330,7 +330,10 @@ pub(super) fn request_url(uri: &Uri, headers: &HeaderMap) -> Option<Url> {
     let scheme = uri.scheme_str().unwrap_or("http");
     let host = header(headers, HOST.as_str()).or_else(|| uri.authority().map(|a| a.as_str()));
     let initial = host.and_then(|host| Url::parse(&format!("{scheme}://{host}")).ok());
-    let forwarded = match (first("x-forwarded-host").or(host), first("x-forwarded-proto")) {
+    let forwarded = match (
+        first("x-forwarded-host").or(host),
+        first("x-forwarded-proto"),
+    ) {
         (Some(host), proto) if !host.is_empty() => {
             let proto = proto.filter(|p| !p.is_empty()).unwrap_or(scheme);
             Url::parse(&format!("{proto}://{host}")).ok()
@@ -393,9 +396,13 @@ fn legacy_dev_portal(host: &str) -> bool {
 }
 
 fn current_dev_portal(host: &str) -> bool {
-    [".accounts.dev", ".accountsstage.dev", ".accounts.lclclerk.com"]
-        .iter()
-        .any(|s| host.ends_with(s) && !host.ends_with(&format!(".clerk{s}")))
+    [
+        ".accounts.dev",
+        ".accountsstage.dev",
+        ".accounts.lclclerk.com",
+    ]
+    .iter()
+    .any(|s| host.ends_with(s) && !host.ends_with(&format!(".clerk{s}")))
 }
 
 /// The Account Portal of a Frontend API host: `clerk.example.com` → `https://accounts.example.com`.
@@ -507,7 +514,10 @@ mod tests {
         let uri: Uri = "//evil.example/x".parse().expect("valid");
         let url = request_url(&uri, &headers).expect("url");
         assert_eq!(url.host_str(), Some("app.example.com"));
-        assert_eq!(request_url(&"/".parse().expect("valid"), &HeaderMap::new()), None);
+        assert_eq!(
+            request_url(&"/".parse().expect("valid"), &HeaderMap::new()),
+            None
+        );
     }
 
     #[test]
@@ -518,7 +528,10 @@ mod tests {
             "https://x.test/p?a=b+c&flag=&x=%2F"
         );
         let url = Url::parse("https://x.test/p?__clerk_db_jwt=1").expect("url");
-        assert_eq!(without_params(&url, &[DEV_BROWSER]).as_str(), "https://x.test/p");
+        assert_eq!(
+            without_params(&url, &[DEV_BROWSER]).as_str(),
+            "https://x.test/p"
+        );
     }
 
     #[test]
@@ -534,7 +547,10 @@ mod tests {
         assert!(current_dev_portal("foo-bar-13.accounts.dev"));
         assert!(!current_dev_portal("foo-bar-13.clerk.accounts.dev"));
         assert!(legacy_dev_portal("accounts.foo.lcl.dev"));
-        assert_eq!(strip_http_schemes("https://clerk.example.com"), "clerk.example.com");
+        assert_eq!(
+            strip_http_schemes("https://clerk.example.com"),
+            "clerk.example.com"
+        );
         assert_eq!(strip_http_schemes("HTTP://a"), "a");
     }
 }

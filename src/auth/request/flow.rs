@@ -189,7 +189,8 @@ impl<'r> Flow<'r> {
         let inner = &self.ctx.inner;
         if !inner.authorized_parties.is_empty() {
             match token.claim_str("azp") {
-                Some(azp) if !azp.is_empty() && inner.authorized_parties.iter().any(|p| p == azp) => {}
+                Some(azp)
+                    if !azp.is_empty() && inner.authorized_parties.iter().any(|p| p == azp) => {}
                 _ => return Some(SignedOutReason::WrongAuthorizedParty),
             }
         }
@@ -311,7 +312,11 @@ impl<'r> Flow<'r> {
                 } else {
                     None
                 };
-                return self.maybe_handshake(AuthReason::SatelliteNeedsSyncing, String::new(), location);
+                return self.maybe_handshake(
+                    AuthReason::SatelliteNeedsSyncing,
+                    String::new(),
+                    location,
+                );
             }
         }
 
@@ -484,7 +489,9 @@ impl<'r> Flow<'r> {
     /// The per-request part of the settings checks.
     pub(super) fn check_request_settings(&self) -> Option<RequestOutcome> {
         let ctx = &self.ctx;
-        if !ctx.inner.is_satellite || matches!(Mode::of(self.accept), Mode::Machine(TokenKind::M2mToken)) {
+        if !ctx.inner.is_satellite
+            || matches!(Mode::of(self.accept), Mode::Machine(TokenKind::M2mToken))
+        {
             return None;
         }
         let (Some(sign_in), Some(origin)) = (&ctx.inner.sign_in_url, ctx.origin_header()) else {
@@ -567,12 +574,8 @@ impl Flow<'_> {
     }
 
     fn is_oauth_jwt(&self, token: &str) -> bool {
-        self.jwt(token).is_some_and(|t| {
-            matches!(
-                t.header_str("typ"),
-                Some("at+jwt" | "application/at+jwt")
-            )
-        })
+        self.jwt(token)
+            .is_some_and(|t| matches!(t.header_str("typ"), Some("at+jwt" | "application/at+jwt")))
     }
 
     fn is_machine_jwt(&self, token: &str) -> bool {
@@ -609,7 +612,10 @@ mod tests {
     #[test]
     fn modes() {
         assert_eq!(Mode::of(TokenKinds::SESSION), Mode::Session);
-        assert_eq!(Mode::of(TokenKinds::API_KEY), Mode::Machine(TokenKind::ApiKey));
+        assert_eq!(
+            Mode::of(TokenKinds::API_KEY),
+            Mode::Machine(TokenKind::ApiKey)
+        );
         assert_eq!(Mode::of(TokenKinds::ANY), Mode::Mixed);
         assert_eq!(Mode::of(TokenKinds::NONE), Mode::Mixed);
     }

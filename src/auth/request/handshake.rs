@@ -6,13 +6,16 @@ use std::fmt;
 use http::header::{CACHE_CONTROL, HeaderValue, LOCATION, SET_COOKIE};
 use http::{HeaderMap, Method};
 
-use super::context::{DEV_BROWSER, HANDSHAKE, HANDSHAKE_HELP, HANDSHAKE_NONCE, LEGACY_DEV_BROWSER, REDIRECT_COUNT, without_params};
+use super::context::{
+    DEV_BROWSER, HANDSHAKE, HANDSHAKE_HELP, HANDSHAKE_NONCE, LEGACY_DEV_BROWSER, REDIRECT_COUNT,
+    without_params,
+};
 use super::flow::{Flow, debug_headers, non_session_category, signed_in};
+use crate::auth::SignedOutReason;
 use crate::auth::backend::API_VERSION;
 use crate::auth::jwt::{self, Jwt};
 use crate::auth::keys::Algorithm;
 use crate::auth::outcome::{AuthReason, RequestOutcome};
-use crate::auth::SignedOutReason;
 
 /// Handshakes stop once the counter cookie says this many happened within its two seconds.
 const LOOP_LIMIT: f64 = 3.0;
@@ -111,7 +114,10 @@ impl Flow<'_> {
             format!("https://{fapi}")
         };
         let base = format!("{}/", base.trim_end_matches('/'));
-        let mut url = url::Url::parse(&base).ok()?.join("v1/client/handshake").ok()?;
+        let mut url = url::Url::parse(&base)
+            .ok()?
+            .join("v1/client/handshake")
+            .ok()?;
         {
             let mut query = url.query_pairs_mut();
             query
@@ -119,7 +125,11 @@ impl Flow<'_> {
                 .append_pair("__clerk_api_version", API_VERSION)
                 .append_pair(
                     "suffixed_cookies",
-                    if ctx.uses_suffixed_cookies { "true" } else { "false" },
+                    if ctx.uses_suffixed_cookies {
+                        "true"
+                    } else {
+                        "false"
+                    },
                 )
                 .append_pair("__clerk_hs_reason", &reason.to_string())
                 .append_pair("format", "nonce");
@@ -177,14 +187,21 @@ impl Flow<'_> {
             && let Some(url) = ctx.url()
         {
             // The handshake came back in the URL: send the browser to the clean one.
-            let clean = without_params(url, &[HANDSHAKE, HANDSHAKE_HELP, DEV_BROWSER, HANDSHAKE_NONCE]);
+            let clean = without_params(
+                url,
+                &[HANDSHAKE, HANDSHAKE_HELP, DEV_BROWSER, HANDSHAKE_NONCE],
+            );
             if let Ok(value) = HeaderValue::from_str(clean.as_str()) {
                 headers.append(LOCATION, value);
                 headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
             }
         }
         if session_token.is_empty() {
-            return Ok(self.signed_out_with(AuthReason::SessionTokenMissing, String::new(), headers));
+            return Ok(self.signed_out_with(
+                AuthReason::SessionTokenMissing,
+                String::new(),
+                headers,
+            ));
         }
         match self.verify_session(session_token).await {
             Ok(principal) => Ok(signed_in(principal, headers)),
@@ -199,7 +216,11 @@ impl Flow<'_> {
                     "the session token of the handshake is off by more than the clock skew; \
                      check this machine's clock"
                 );
-                let lenient = ctx.inner.lenient_verifier.as_ref().unwrap_or(&ctx.inner.verifier);
+                let lenient = ctx
+                    .inner
+                    .lenient_verifier
+                    .as_ref()
+                    .unwrap_or(&ctx.inner.verifier);
                 self.verify_session_with(session_token, lenient)
                     .await
                     .map(|principal| signed_in(principal, headers))
@@ -223,7 +244,8 @@ impl Flow<'_> {
         if non_session_category(&decoded) {
             return Err(SignedOutReason::Malformed);
         }
-        let alg = Algorithm::from_jose(&jwt.header.alg).ok_or(SignedOutReason::AlgorithmNotAllowed)?;
+        let alg =
+            Algorithm::from_jose(&jwt.header.alg).ok_or(SignedOutReason::AlgorithmNotAllowed)?;
         let key = inner.verifier.key_for(jwt.header.kid.as_deref()).await?;
         if key.alg.is_some_and(|key_alg| key_alg != alg) {
             return Err(SignedOutReason::AlgorithmNotAllowed);

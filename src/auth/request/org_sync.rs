@@ -162,7 +162,8 @@ impl Pattern {
                     };
                     if !literal.is_empty() {
                         pieces.push(Piece::Literal(std::mem::take(&mut literal)));
-                    } else if prefix.is_empty() && matches!(pieces.last(), Some(Piece::Param { .. }))
+                    } else if prefix.is_empty()
+                        && matches!(pieces.last(), Some(Piece::Param { .. }))
                     {
                         // Two parameters need text between them.
                         return Err(UNSUPPORTED);
@@ -213,7 +214,8 @@ fn match_from(pieces: &[Piece], rest: &str, params: &mut Vec<(Option<String>, St
             optional,
         } => {
             if let Some(after_prefix) = strip_prefix_ignore_case(rest, prefix) {
-                let forbidden = |c: char| matches!(c, '/' | '#' | '?') || (prefix == "." && c == '.');
+                let forbidden =
+                    |c: char| matches!(c, '/' | '#' | '?') || (prefix == "." && c == '.');
                 let segment_len = if *any {
                     after_prefix.len()
                 } else {

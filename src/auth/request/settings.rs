@@ -401,19 +401,18 @@ impl RequestAuthenticatorBuilder {
                 ));
             }
         }
-        let org_sync = OrgMatcher::new(
-            &self.organization_patterns,
-            &self.personal_account_patterns,
-        )?;
+        let org_sync =
+            OrgMatcher::new(&self.organization_patterns, &self.personal_account_patterns)?;
 
         // The Frontend API that issues this application's tokens: the key's, or for a
         // production satellite the one on its own domain.
-        let original_frontend_api = publishable_key.as_ref().map(|pk| {
-            match (&domain, pk.instance, self.is_satellite) {
-                (Some(domain), Instance::Production, true) => format!("clerk.{domain}"),
-                _ => pk.frontend_api.clone(),
-            }
-        });
+        let original_frontend_api =
+            publishable_key
+                .as_ref()
+                .map(|pk| match (&domain, pk.instance, self.is_satellite) {
+                    (Some(domain), Instance::Production, true) => format!("clerk.{domain}"),
+                    _ => pk.frontend_api.clone(),
+                });
         let issuer = self.issuer.clone().or_else(|| {
             original_frontend_api
                 .as_ref()

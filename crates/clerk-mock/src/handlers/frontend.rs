@@ -153,7 +153,8 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// `redirect_url` must be an absolute http(s) URL.
 fn redirect_target(pairs: &[(String, String)]) -> Result<String, ApiError> {
-    let target = query(pairs, "redirect_url").ok_or_else(|| ApiError::query_param_missing("redirect_url"))?;
+    let target = query(pairs, "redirect_url")
+        .ok_or_else(|| ApiError::query_param_missing("redirect_url"))?;
     if !(target.starts_with("http://") || target.starts_with("https://")) {
         return Err(ApiError::param_format(
             "redirect_url",
@@ -259,11 +260,10 @@ fn switch_organization(ctx: &mut Ctx<'_>, session_id: &str, target: &str) -> boo
         let Some(org_id) = found else {
             return false;
         };
-        let member = ctx
-            .store
-            .memberships
-            .values()
-            .any(|m| m["organization_id"] == org_id.as_str() && m["user_id"] == user_id.as_str());
+        let member =
+            ctx.store.memberships.values().any(|m| {
+                m["organization_id"] == org_id.as_str() && m["user_id"] == user_id.as_str()
+            });
         if !member {
             return false;
         }
@@ -299,7 +299,13 @@ async fn handshake(Extension(shared): Extension<Arc<Shared>>, request: Request) 
         let target = redirect_target(&pairs)?;
         let suffixed = query(&pairs, "suffixed_cookies") == Some("true");
         let (token, created) = client_of(ctx, client_cookie);
-        let mut client = ctx.store.frontend.clients.get(&token).cloned().ok_or_else(ApiError::internal)?;
+        let mut client = ctx
+            .store
+            .frontend
+            .clients
+            .get(&token)
+            .cloned()
+            .ok_or_else(ApiError::internal)?;
         if let Some(session_id) = client.session_id.clone()
             && let Some(org) = query(&pairs, "organization_id")
             && switch_organization(ctx, &session_id, org)
@@ -309,7 +315,10 @@ async fn handshake(Extension(shared): Extension<Arc<Shared>>, request: Request) 
         if let Some(dev_browser) = query(&pairs, "__clerk_db_jwt").filter(|v| !v.is_empty()) {
             client.dev_browser = dev_browser.to_string();
         }
-        ctx.store.frontend.clients.insert(token.clone(), client.clone());
+        ctx.store
+            .frontend
+            .clients
+            .insert(token.clone(), client.clone());
 
         let suffix = cookie_suffix(&ctx.env.publishable_key);
         let mut directives = vec![format!(
@@ -338,7 +347,9 @@ async fn handshake(Extension(shared): Extension<Arc<Shared>>, request: Request) 
                     "__client_uat=0; Path=/; Max-Age={UAT_MAX_AGE}; SameSite=Lax"
                 ));
                 if suffixed {
-                    directives.push(format!("__session_{suffix}=; Path=/; Max-Age=0; SameSite=Lax"));
+                    directives.push(format!(
+                        "__session_{suffix}=; Path=/; Max-Age=0; SameSite=Lax"
+                    ));
                     directives.push(format!(
                         "__client_uat_{suffix}=0; Path=/; Max-Age={UAT_MAX_AGE}; SameSite=Lax"
                     ));
@@ -357,7 +368,8 @@ async fn handshake(Extension(shared): Extension<Arc<Shared>>, request: Request) 
         } else {
             let iat = ctx.env.now_secs();
             let claims = json!({ "handshake": directives, "iat": iat, "exp": iat + TOKEN_SECS });
-            let jwt = keys::sign_jwt(&ctx.env.instance_id, &claims).ok_or_else(ApiError::internal)?;
+            let jwt =
+                keys::sign_jwt(&ctx.env.instance_id, &claims).ok_or_else(ApiError::internal)?;
             with_param(&target, "__clerk_handshake", &jwt)
         };
         Ok(redirect(
@@ -375,7 +387,8 @@ async fn sign_in(Extension(shared): Extension<Arc<Shared>>, request: Request) ->
     let client_cookie = cookie(&parts.headers, CLIENT_COOKIE);
     run(&shared, &parts.headers, |ctx| {
         let target = redirect_target(&pairs)?;
-        let ticket = query(&pairs, "ticket").ok_or_else(|| ApiError::query_param_missing("ticket"))?;
+        let ticket =
+            query(&pairs, "ticket").ok_or_else(|| ApiError::query_param_missing("ticket"))?;
         let accepted = tickets::accept(ctx, ticket)?;
         let session_id = accepted
             .body
@@ -429,10 +442,11 @@ async fn sign_out(Extension(shared): Extension<Arc<Shared>>, request: Request) -
         }
         let store = &mut *ctx.store;
         let sessions = &store.sessions;
-        store
-            .frontend
-            .refresh_tokens
-            .retain(|_, session| sessions.get(session).is_some_and(|s| s["status"] == "active"));
+        store.frontend.refresh_tokens.retain(|_, session| {
+            sessions
+                .get(session)
+                .is_some_and(|s| s["status"] == "active")
+        });
         Ok(redirect(
             &location,
             created.then_some(token.as_str()),
@@ -448,11 +462,17 @@ mod tests {
     #[test]
     fn params_go_before_the_fragment() {
         assert_eq!(with_param("http://a/p", "x", "1"), "http://a/p?x=1");
-        assert_eq!(with_param("http://a/p?y=2#f", "x", "a b"), "http://a/p?y=2&x=a+b#f");
+        assert_eq!(
+            with_param("http://a/p?y=2#f", "x", "a b"),
+            "http://a/p?y=2&x=a+b#f"
+        );
     }
 
     #[test]
     fn suffix_is_clerks() {
-        assert_eq!(cookie_suffix("pk_test_Y2xlcmsuZXhhbXBsZS5jb20k"), "l2OS3d9k");
+        assert_eq!(
+            cookie_suffix("pk_test_Y2xlcmsuZXhhbXBsZS5jb20k"),
+            "l2OS3d9k"
+        );
     }
 }

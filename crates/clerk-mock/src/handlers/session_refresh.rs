@@ -51,22 +51,30 @@ pub(crate) fn refresh(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
         .cloned()
         .ok_or_else(|| ApiError::not_found("session", id))?;
     if session["status"] != "active" {
-        return Err(refused("The session is not active any more; sign in again."));
+        return Err(refused(
+            "The session is not active any more; sign in again.",
+        ));
     }
     let refresh_token = req.required_str("refresh_token")?;
     if ctx.store.frontend.refresh_session(refresh_token) != Some(id) {
-        return Err(refused("The refresh token was not issued for this session."));
+        return Err(refused(
+            "The refresh token was not issued for this session.",
+        ));
     }
     let expired = req.required_str("expired_token")?;
     if session_of(expired).as_deref() != Some(id) {
-        return Err(refused("The expired token does not belong to this session."));
+        return Err(refused(
+            "The expired token does not belong to this session.",
+        ));
     }
     let jwt = sign_token(ctx.env, ctx.store, &session, 60)?;
     if req.str_field("format") == Some("cookie") {
         let suffixed = req.query("suffixed_cookies") == Some("true");
         let updated_at = session["updated_at"].as_i64().unwrap_or(0) / 1000;
         let cookies = session_cookies(ctx, &jwt, updated_at, suffixed);
-        return Ok(Reply::ok(json!({ "object": "cookies", "cookies": cookies })));
+        return Ok(Reply::ok(
+            json!({ "object": "cookies", "cookies": cookies }),
+        ));
     }
     Ok(Reply::ok(json!({ "object": "token", "jwt": jwt })))
 }

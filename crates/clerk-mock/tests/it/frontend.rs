@@ -92,8 +92,14 @@ impl Frontend {
             )
             .await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        let location = response.headers()[LOCATION].to_str().expect("text").to_string();
-        assert!(location.starts_with("http://app.test/page?x=1&__clerk_db_jwt=dvb_"), "{location}");
+        let location = response.headers()[LOCATION]
+            .to_str()
+            .expect("text")
+            .to_string();
+        assert!(
+            location.starts_with("http://app.test/page?x=1&__clerk_db_jwt=dvb_"),
+            "{location}"
+        );
         let cookie = client_cookie(&response).expect("a client cookie");
         (s(&user, "id"), cookie)
     }
@@ -102,7 +108,10 @@ impl Frontend {
     async fn handshake(&self, cookie: Option<&str>, extra: &str) -> Vec<String> {
         let response = self
             .get(
-                &format!("/v1/client/handshake?redirect_url={}{extra}", urlencode(APP)),
+                &format!(
+                    "/v1/client/handshake?redirect_url={}{extra}",
+                    urlencode(APP)
+                ),
                 cookie,
             )
             .await;
@@ -155,20 +164,31 @@ async fn handshake_without_a_client_signs_out_and_hands_a_nonce_over_once() {
         .await;
     assert_eq!(response.status(), StatusCode::TEMPORARY_REDIRECT);
     assert!(client_cookie(&response).is_some(), "a client is created");
-    let location = response.headers()[LOCATION].to_str().expect("text").to_string();
+    let location = response.headers()[LOCATION]
+        .to_str()
+        .expect("text")
+        .to_string();
     let nonce = query_param(&location, "__clerk_handshake_nonce").expect("a nonce");
 
     // The payload needs the secret key.
     let (status, body) = read(
         fapi.api
             .http
-            .get(fapi.api.url(&format!("/clients/handshake_payload?nonce={nonce}")))
+            .get(
+                fapi.api
+                    .url(&format!("/clients/handshake_payload?nonce={nonce}")),
+            )
             .send()
             .await
             .expect("answer"),
     )
     .await;
-    assert_error(status, &body, StatusCode::UNAUTHORIZED, "authorization_header_format_invalid");
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNAUTHORIZED,
+        "authorization_header_format_invalid",
+    );
 
     let (status, body) = fapi
         .api
@@ -181,10 +201,17 @@ async fn handshake_without_a_client_signs_out_and_hands_a_nonce_over_once() {
         .iter()
         .map(|d| d.as_str().expect("text"))
         .collect();
-    assert!(directives[0].starts_with("__clerk_db_jwt=dvb_"), "{directives:?}");
+    assert!(
+        directives[0].starts_with("__clerk_db_jwt=dvb_"),
+        "{directives:?}"
+    );
     assert!(directives.contains(&"__session=; Path=/; Max-Age=0; SameSite=Lax"));
     assert!(directives.iter().any(|d| d.starts_with("__client_uat=0;")));
-    assert!(directives.iter().any(|d| d.starts_with("__client_uat_") && d.contains("=0;")));
+    assert!(
+        directives
+            .iter()
+            .any(|d| d.starts_with("__client_uat_") && d.contains("=0;"))
+    );
 
     // Once only.
     let (status, body) = fapi
@@ -193,7 +220,12 @@ async fn handshake_without_a_client_signs_out_and_hands_a_nonce_over_once() {
         .await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "resource_not_found");
     let (status, body) = fapi.api.get("/clients/handshake_payload").await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, "missing_query_parameter");
+    assert_error(
+        status,
+        &body,
+        StatusCode::BAD_REQUEST,
+        "missing_query_parameter",
+    );
 }
 
 #[tokio::test]
@@ -205,8 +237,15 @@ async fn signed_in_browser_gets_a_session_token_that_follows_the_clock() {
     let first = claims(&token);
     assert_eq!(first["sub"], user_id.as_str());
     assert_eq!(first["iss"], fapi.api.server.issuer());
-    assert!(directives.iter().any(|d| d.starts_with("__client_uat=") && !d.starts_with("__client_uat=0;")));
-    assert!(!directives.iter().any(|d| d.starts_with("__refresh")), "refresh is off by default");
+    assert!(
+        directives
+            .iter()
+            .any(|d| d.starts_with("__client_uat=") && !d.starts_with("__client_uat=0;"))
+    );
+    assert!(
+        !directives.iter().any(|d| d.starts_with("__refresh")),
+        "refresh is off by default"
+    );
 
     fapi.api.server.advance_clock(Duration::from_secs(3600));
     let later = claims(&session_token(&fapi.handshake(Some(&cookie), "").await).expect("token"));
@@ -219,7 +258,10 @@ async fn signed_in_browser_gets_a_session_token_that_follows_the_clock() {
 
     // Signing out ends the session; the next handshake clears the cookies.
     let response = fapi
-        .get(&format!("/v1/client/sign_out?redirect_url={}", urlencode(APP)), Some(&cookie))
+        .get(
+            &format!("/v1/client/sign_out?redirect_url={}", urlencode(APP)),
+            Some(&cookie),
+        )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let directives = fapi.handshake(Some(&cookie), "").await;
@@ -234,7 +276,10 @@ async fn handshake_switches_the_active_organization() {
     let (user_id, cookie) = fapi.sign_in().await;
     let (status, org) = fapi
         .api
-        .post("/organizations", json!({ "name": "Acme", "slug": "acme", "created_by": user_id }))
+        .post(
+            "/organizations",
+            json!({ "name": "Acme", "slug": "acme", "created_by": user_id }),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{org}");
 
@@ -244,9 +289,19 @@ async fn handshake_switches_the_active_organization() {
 
     // Back to the personal account; an organization the user is not in changes nothing.
     let directives = fapi.handshake(Some(&cookie), "&organization_id=").await;
-    assert!(claims(&session_token(&directives).expect("token")).get("o").is_none());
-    let directives = fapi.handshake(Some(&cookie), "&organization_id=org_unknown").await;
-    assert!(claims(&session_token(&directives).expect("token")).get("o").is_none());
+    assert!(
+        claims(&session_token(&directives).expect("token"))
+            .get("o")
+            .is_none()
+    );
+    let directives = fapi
+        .handshake(Some(&cookie), "&organization_id=org_unknown")
+        .await;
+    assert!(
+        claims(&session_token(&directives).expect("token"))
+            .get("o")
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -279,7 +334,10 @@ async fn sessions_refresh_with_the_refresh_token_of_a_handshake() {
     });
     let (status, answer) = fapi
         .api
-        .post(&format!("/sessions/{sid}/refresh?suffixed_cookies=true"), body.clone())
+        .post(
+            &format!("/sessions/{sid}/refresh?suffixed_cookies=true"),
+            body.clone(),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["object"], "cookies");
@@ -304,7 +362,10 @@ async fn sessions_refresh_with_the_refresh_token_of_a_handshake() {
     // Token format by default.
     let mut token_body = body.clone();
     token_body["format"] = Value::Null;
-    let (status, answer) = fapi.api.post(&format!("/sessions/{sid}/refresh"), token_body).await;
+    let (status, answer) = fapi
+        .api
+        .post(&format!("/sessions/{sid}/refresh"), token_body)
+        .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["object"], "token");
     conforms(&answer);
@@ -312,8 +373,16 @@ async fn sessions_refresh_with_the_refresh_token_of_a_handshake() {
     // Wrong refresh token, or a token of another session: 401.
     let mut wrong = body.clone();
     wrong["refresh_token"] = json!("rt_wrong");
-    let (status, answer) = fapi.api.post(&format!("/sessions/{sid}/refresh"), wrong).await;
-    assert_error(status, &answer, StatusCode::UNAUTHORIZED, "authentication_invalid");
+    let (status, answer) = fapi
+        .api
+        .post(&format!("/sessions/{sid}/refresh"), wrong)
+        .await;
+    assert_error(
+        status,
+        &answer,
+        StatusCode::UNAUTHORIZED,
+        "authentication_invalid",
+    );
     let (status, answer) = fapi.api.post("/sessions/sess_other/refresh", body).await;
     assert_error(status, &answer, StatusCode::NOT_FOUND, "resource_not_found");
 }
@@ -323,12 +392,28 @@ async fn bad_frontend_requests_are_refused() {
     let fapi = Frontend::new(MockServer::start().await);
     let response = fapi.get("/v1/client/handshake", None).await;
     let (status, body) = read(response).await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, "missing_query_parameter");
-    let response = fapi.get("/v1/client/handshake?redirect_url=javascript:alert(1)", None).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::BAD_REQUEST,
+        "missing_query_parameter",
+    );
+    let response = fapi
+        .get(
+            "/v1/client/handshake?redirect_url=javascript:alert(1)",
+            None,
+        )
+        .await;
     let (status, body) = read(response).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let response = fapi
-        .get(&format!("/v1/client/sign_in?ticket=nope&redirect_url={}", urlencode(APP)), None)
+        .get(
+            &format!(
+                "/v1/client/sign_in?ticket=nope&redirect_url={}",
+                urlencode(APP)
+            ),
+            None,
+        )
         .await;
     let (status, body) = read(response).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "resource_not_found");
