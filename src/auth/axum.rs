@@ -25,6 +25,11 @@
 //!
 //! With [`AuthLayer::optional`] nothing is rejected: handlers take `Option<Principal>` or
 //! [`AuthState`] and decide for themselves.
+//!
+//! The pages of a web app use [`WebAuthLayer`] instead: it runs the full decision of
+//! [`RequestAuthenticator`](super::RequestAuthenticator) (cookies, handshake, refresh,
+//! satellites), redirects handshakes and puts the cookies on the handler's response; see
+//! [`web`].
 
 use std::convert::Infallible;
 use std::task::{Context, Poll};
@@ -35,6 +40,10 @@ use axum::http::{HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::future::BoxFuture;
 use tower::{Layer, Service};
+
+pub mod web;
+
+pub use web::{WebAuthLayer, WebAuthService};
 
 use super::{
     AuthState, MachineClaims, Principal, SessionClaims, SignedOutReason, TokenKinds, Verifier,

@@ -124,12 +124,15 @@
 mod backend;
 mod cache;
 mod claims;
+mod cookies;
 mod error;
 mod extract;
 mod jwt;
 mod keys;
 mod kinds;
 mod machine;
+mod outcome;
+pub mod request;
 mod verifier;
 
 #[cfg(feature = "axum")]
@@ -143,6 +146,8 @@ pub use error::{ConfigError, SignedOutReason};
 pub use keys::Algorithm;
 pub use kinds::{TokenKind, TokenKinds};
 pub use machine::MachineClaims;
+pub use outcome::{AuthReason, RefreshFailure, RequestOutcome};
+pub use request::{RequestAuthenticator, RequestAuthenticatorBuilder};
 pub use verifier::{
     AuthState, DEFAULT_CLOCK_SKEW, DEFAULT_JWKS_CACHE_TTL, DEFAULT_JWKS_REFETCH_INTERVAL,
     DEFAULT_MAX_TOKEN_SIZE, DEFAULT_TOKEN_CACHE_MAX_AGE, Principal, Verifier, VerifierBuilder,

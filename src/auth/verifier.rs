@@ -1,5 +1,6 @@
 //! The verifier: configuration, and the checks run on each token.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -607,7 +608,7 @@ impl Verifier {
     pub async fn authenticate_with(&self, headers: &HeaderMap, accept: TokenKinds) -> AuthState {
         let state: AuthState = match self.locate(headers, accept) {
             Err(reason) => Err(reason),
-            Ok((token, accept)) => self.verify_token(token, accept).await,
+            Ok((token, accept)) => self.verify_token(&token, accept).await,
         }
         .into();
         log_outcome(&state);
@@ -619,7 +620,7 @@ impl Verifier {
     pub fn authenticate_sync(&self, headers: &HeaderMap) -> AuthState {
         let state: AuthState = match self.locate(headers, self.inner.accept) {
             Err(reason) => Err(reason),
-            Ok((token, accept)) => self.verify_token_sync(token, accept),
+            Ok((token, accept)) => self.verify_token_sync(&token, accept),
         }
         .into();
         log_outcome(&state);
@@ -631,7 +632,7 @@ impl Verifier {
         &self,
         headers: &'h HeaderMap,
         accept: TokenKinds,
-    ) -> Result<(&'h str, TokenKinds), SignedOutReason> {
+    ) -> Result<(Cow<'h, str>, TokenKinds), SignedOutReason> {
         match find_token(headers, self.inner.cookie_suffix.as_deref()) {
             None => Err(SignedOutReason::TokenMissing),
             Some((token, TokenSource::Header)) => Ok((token, accept)),
@@ -931,7 +932,10 @@ impl Verifier {
             .wrapping_add(fetched)
     }
 
-    async fn key_for(&self, kid: Option<&str>) -> Result<Arc<VerifyKey>, SignedOutReason> {
+    pub(crate) async fn key_for(
+        &self,
+        kid: Option<&str>,
+    ) -> Result<Arc<VerifyKey>, SignedOutReason> {
         let KeySource::Jwks(cache) = &self.inner.keys else {
             return self.key_at_hand(kid);
         };

@@ -86,6 +86,11 @@ fn template() -> &'static Router {
                 "/v1/client/sign_ups",
                 any(handlers::managed::sign_ups::frontend_create),
             )
+            .route(
+                "/v1/clients/handshake_payload",
+                any(handlers::handshake_payload::get),
+            )
+            .merge(handlers::frontend::routes())
             .fallback(|Extension(shared): Extension<Arc<Shared>>| async move {
                 error_response(&shared, &ApiError::route_not_found())
             })

@@ -157,6 +157,8 @@ pub(crate) struct Store {
     /// Instance configuration, organization roles and domains, connections, templates,
     /// sign-ups and second factors (see `handlers/managed`).
     pub managed: crate::handlers::managed::State,
+    /// Browsers' clients, handshake nonces and refresh tokens (see `handlers/frontend.rs`).
+    pub frontend: crate::handlers::frontend::FrontendState,
 }
 
 /// A parsed `order_by` value: field and direction.

@@ -6,6 +6,8 @@ pub(crate) mod api_keys;
 pub(crate) mod clients;
 pub(crate) mod exists;
 pub(crate) mod filters;
+pub(crate) mod frontend;
+pub(crate) mod handshake_payload;
 pub(crate) mod identifiers;
 pub(crate) mod invitations;
 pub(crate) mod jwks;
@@ -18,6 +20,7 @@ pub(crate) mod managed;
 pub(crate) mod oauth;
 pub(crate) mod oauth_flow;
 pub(crate) mod organizations;
+pub(crate) mod session_refresh;
 pub(crate) mod sessions;
 pub(crate) mod tickets;
 pub(crate) mod tokens;
@@ -302,6 +305,7 @@ static HANDLERS: &[(&str, Handler)] = &[
     ("createSession", sessions::create),
     ("GetSession", sessions::get),
     ("RevokeSession", sessions::revoke),
+    ("RefreshSession", session_refresh::refresh),
     ("CreateSessionToken", sessions::token),
     (
         "CreateSessionTokenFromTemplate",

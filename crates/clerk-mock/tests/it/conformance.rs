@@ -522,6 +522,11 @@ async fn exercise(doc: &Value, index: usize) -> Result<(), String> {
     let ops = spec::operations(doc);
     let op = &ops[index];
     let id = op.id();
+    if id == "RefreshSession" {
+        // Needs a refresh token from a Frontend API handshake: `frontend.rs` calls it so and
+        // checks its answers against the schema.
+        return Ok(());
+    }
     let api = Api::start().await;
     let fx = fixtures(&api).await;
     // Operations on the Svix application need one; creating it needs none yet.

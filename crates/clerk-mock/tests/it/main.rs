@@ -11,6 +11,7 @@ mod connections;
 mod domains;
 mod errors;
 mod factors;
+mod frontend;
 mod identifiers;
 mod instance;
 mod jwt;
