@@ -10,8 +10,9 @@ use http::StatusCode;
 /// Extracts a webhook [`Event`] whose delivery passed verification.
 ///
 /// The [`Verifier`] comes from the router state (`Verifier: FromRef<S>`). A request
-/// that fails is answered 401 when it fails verification and 400 when its body cannot
-/// be read or is not an event; the response says nothing more, and the reason is logged
+/// that fails is answered 401 when it fails verification (a replay included, with a
+/// replay guard), 503 when the replay guard cannot be consulted, and 400 when its body
+/// cannot be read or is not an event; the response says nothing more, and the reason is logged
 /// at `debug` level through `tracing`.
 ///
 /// ```no_run
@@ -98,6 +99,8 @@ impl IntoResponse for WebhookRejection {
         let status = self.status();
         let message = if status == StatusCode::UNAUTHORIZED {
             "invalid webhook signature"
+        } else if status == StatusCode::SERVICE_UNAVAILABLE {
+            "try again later"
         } else {
             "invalid webhook payload"
         };

@@ -45,6 +45,9 @@
 //! - The timestamp must be within [`DEFAULT_TOLERANCE`] (five minutes) of the clock, in
 //!   both directions, to stop replays; see [`Verifier::with_tolerance`] and, for tests,
 //!   [`Verifier::with_clock`].
+//! - The timestamp check leaves a replay window of the tolerance. An optional replay guard
+//!   ([`Verifier::with_replay_guard`], [`InMemorySeenIds`] or a shared store, see [`replay`])
+//!   remembers accepted deliveries and refuses one arriving again.
 //! - The Standard Webhooks header names (`webhook-id`, `webhook-timestamp`,
 //!   `webhook-signature`) are accepted too.
 //! - Failures are typed ([`VerifyError`], [`SecretError`]); none of them shows the secret,
@@ -73,6 +76,7 @@ mod event;
 #[cfg(feature = "axum")]
 mod extract;
 mod macros;
+pub mod replay;
 mod secret;
 pub mod types;
 mod verify;
@@ -80,5 +84,6 @@ mod verify;
 pub use event::{Event, EventPayload, UnrecognizedEvent};
 #[cfg(feature = "axum")]
 pub use extract::{VerifiedEvent, WebhookRejection};
+pub use replay::{DEFAULT_SEEN_IDS_CAPACITY, InMemorySeenIds, SeenIds, SeenIdsError};
 pub use secret::{SIGNING_SECRET_ENV, SecretError, SigningSecret};
 pub use verify::{DEFAULT_TOLERANCE, Verifier, VerifyError, WebhookError};

@@ -1,6 +1,7 @@
 //! Checking that a delivery was signed with the endpoint's secret, recently.
 
 use super::Event;
+use super::replay::SeenIds;
 use super::secret::{BASE64, SecretError, SigningSecret};
 use base64::Engine as _;
 use hmac::Mac as _;
@@ -60,12 +61,16 @@ type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 /// when any of those is present, otherwise under the Standard Webhooks names
 /// (`webhook-id`, `webhook-timestamp`, `webhook-signature`); the two sets are never mixed.
 ///
-/// Cloning is cheap; `Debug` does not show the secret.
+/// With a replay guard ([`with_replay_guard`](Self::with_replay_guard)), a delivery that
+/// passes is also recorded, and the same delivery arriving again is refused.
+///
+/// Cloning is cheap (clones share the replay guard); `Debug` does not show the secret.
 #[derive(Clone)]
 pub struct Verifier {
     secret: SigningSecret,
     tolerance: Duration,
     clock: Option<Clock>,
+    seen: Option<Arc<dyn SeenIds>>,
 }
 
 impl Verifier {
@@ -75,6 +80,7 @@ impl Verifier {
             secret,
             tolerance: DEFAULT_TOLERANCE,
             clock: None,
+            seen: None,
         }
     }
 
@@ -106,6 +112,15 @@ impl Verifier {
         self
     }
 
+    /// Refuses a delivery already accepted ([`VerifyError::Replayed`]), using `store` to
+    /// remember accepted ones: [`InMemorySeenIds`](super::InMemorySeenIds) for one process, a
+    /// shared store when several servers receive deliveries. Off by default. See
+    /// [`SeenIds`] for what is remembered and for how long.
+    pub fn with_replay_guard(mut self, store: impl SeenIds + 'static) -> Self {
+        self.seen = Some(Arc::new(store));
+        self
+    }
+
     /// The secret deliveries are checked against.
     pub fn secret(&self) -> &SigningSecret {
         &self.secret
@@ -131,7 +146,28 @@ impl Verifier {
 
         // Signed as received: the timestamp's own bytes, not a reformatted number.
         let expected = self.secret.tag(id, timestamp, body);
-        check_signatures(&expected, signatures, names.signature.as_str())
+        check_signatures(&expected, signatures, names.signature.as_str())?;
+        match &self.seen {
+            Some(seen) => self.record(seen.as_ref(), id, seconds),
+            None => Ok(()),
+        }
+    }
+
+    /// Records an authentic delivery in the replay guard; refuses it if it was recorded before.
+    fn record(&self, seen: &dyn SeenIds, id: &[u8], timestamp: i64) -> Result<(), VerifyError> {
+        // Kept until the timestamp leaves the tolerance (plus a second for rounding): from
+        // then on the time check refuses the delivery by itself.
+        let now = self.now_seconds();
+        let left = i128::from(timestamp) + i128::from(self.tolerance.as_secs()) - now + 1;
+        let ttl = Duration::from_secs(u64::try_from(left).unwrap_or(0));
+        match seen.insert(&String::from_utf8_lossy(id), timestamp, ttl) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(VerifyError::Replayed),
+            Err(error) => {
+                tracing::warn!(%error, "the webhook replay guard could not be consulted");
+                Err(VerifyError::SeenIdsUnavailable(error.to_string()))
+            }
+        }
     }
 
     /// Checks a delivery, then decodes its body as an [`Event`].
@@ -156,11 +192,15 @@ impl Verifier {
             .map_or_else(SystemTime::now, |clock| clock())
     }
 
-    fn check_time(&self, timestamp: i64) -> Result<(), VerifyError> {
-        let now = match self.now().duration_since(UNIX_EPOCH) {
+    fn now_seconds(&self) -> i128 {
+        match self.now().duration_since(UNIX_EPOCH) {
             Ok(since) => i128::from(since.as_secs()),
             Err(before) => -i128::from(before.duration().as_secs()),
-        };
+        }
+    }
+
+    fn check_time(&self, timestamp: i64) -> Result<(), VerifyError> {
+        let now = self.now_seconds();
         let tolerance = self.tolerance;
         let seconds = |delta: i128| Duration::from_secs(u64::try_from(delta).unwrap_or(u64::MAX));
         let age = now - i128::from(timestamp);
@@ -193,6 +233,7 @@ impl fmt::Debug for Verifier {
                     "system"
                 },
             )
+            .field("replay_guard", &self.seen.is_some())
             .finish()
     }
 }
@@ -296,6 +337,14 @@ pub enum VerifyError {
         "no signature matches; the body was altered, or the signing secret is not this endpoint's"
     )]
     NoMatchingSignature,
+    /// The delivery is authentic but was accepted before: a replay. Only with a replay guard
+    /// ([`Verifier::with_replay_guard`]).
+    #[error("this delivery (same id and timestamp) was already accepted; it is a replay")]
+    Replayed,
+    /// The replay guard's store could not answer, so the delivery was refused rather than
+    /// risk a replay; answer 503 so that the sender tries again later.
+    #[error("the webhook replay guard could not be consulted: {0}")]
+    SeenIdsUnavailable(String),
 }
 
 /// Why a delivery was not accepted as an event.
@@ -312,10 +361,12 @@ pub enum WebhookError {
 }
 
 impl WebhookError {
-    /// The status to answer with: 401 for a failed verification, 400 for a body that
-    /// is not an event. Send it without the error's text.
+    /// The status to answer with: 401 for a failed verification, 503 when the replay
+    /// guard could not be consulted (the sender retries later), 400 for a body that is not
+    /// an event. Send it without the error's text.
     pub fn status(&self) -> StatusCode {
         match self {
+            Self::Verify(VerifyError::SeenIdsUnavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Verify(_) => StatusCode::UNAUTHORIZED,
             Self::Payload(_) => StatusCode::BAD_REQUEST,
         }
