@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use auth_support::*;
 use clerk_backend_api::auth::{SignedOutReason, Verifier};
-use clerk_backend_api::{Clerk, Error};
+use clerk_backend_api::prelude::*;
 use faults::{FaultServer, Step, chunk, chunked_head, json_head};
 
 /// The system allocator, counting the bytes in use and their peak.

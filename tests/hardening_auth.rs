@@ -190,6 +190,9 @@ async fn a_hanging_key_set_endpoint_does_not_hold_up_verifications_with_a_cached
         assert!(took < Duration::from_millis(500), "a verification took {took:?}");
     }
     // One refresh is under way, not one per verification.
+    wait_for(|| jwks_requests(&server) == 2).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(verifier.verify_session_token(&token).await.is_ok());
     assert_eq!(jwks_requests(&server), 2);
 }
 

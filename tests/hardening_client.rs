@@ -8,7 +8,8 @@ mod faults;
 use std::time::{Duration, Instant};
 
 use clerk_backend_api::types::CreateUserBody;
-use clerk_backend_api::{Clerk, ClerkBuilder, Error, RetryPolicy};
+use clerk_backend_api::ClerkBuilder;
+use clerk_backend_api::prelude::*;
 use common::{SECRET, fast_retries, fixture};
 use faults::{FaultServer, Step, chunk, chunked_head, json_head, json_reply, redirect};
 
@@ -89,7 +90,7 @@ async fn redirects_are_not_followed_and_no_body_is_sent_again() {
 
     let error = clerk
         .create_user()
-        .body(CreateUserBody::builder().password(Some("correct horse battery staple".to_string())))
+        .body(CreateUserBody::builder().password(Nullable::from("correct horse battery staple".to_string())))
         .send()
         .await
         .map_err(Error::from)
