@@ -84,9 +84,8 @@ pub(crate) async fn error_carrying(
     cause: Box<dyn std::error::Error + Send + Sync>,
 ) -> reqwest::Error {
     let failing = futures::stream::once(async move { Err::<Bytes, _>(cause) });
-    let response = reqwest::Response::from(http::Response::new(reqwest::Body::wrap_stream(
-        failing,
-    )));
+    let response =
+        reqwest::Response::from(http::Response::new(reqwest::Body::wrap_stream(failing)));
     match response.bytes().await {
         Err(error) => error,
         Ok(_) => unreachable!("a body made of one error cannot be read successfully"),
@@ -111,9 +110,9 @@ pub(crate) fn find_cause<'a, T: std::error::Error + 'static>(
 pub(crate) fn human_size(bytes: usize) -> String {
     const MIB: usize = 1024 * 1024;
     const KIB: usize = 1024;
-    if bytes >= MIB && bytes % MIB == 0 {
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
         format!("{} MiB", bytes / MIB)
-    } else if bytes >= KIB && bytes % KIB == 0 {
+    } else if bytes >= KIB && bytes.is_multiple_of(KIB) {
         format!("{} KiB", bytes / KIB)
     } else {
         format!("{bytes} bytes")
@@ -141,7 +140,11 @@ mod tests {
         )
     }
 
-    fn read(chunks: Vec<&'static [u8]>, len: Option<usize>, limit: usize) -> Result<Bytes, ReadError> {
+    fn read(
+        chunks: Vec<&'static [u8]>,
+        len: Option<usize>,
+        limit: usize,
+    ) -> Result<Bytes, ReadError> {
         futures::executor::block_on(read_limited(&mut response(chunks, len), limit))
     }
 
@@ -149,7 +152,10 @@ mod tests {
     fn bodies_within_the_limit_are_read_whole() {
         assert_eq!(read(vec![], None, 4).unwrap(), Bytes::new());
         assert_eq!(read(vec![b"abcd"], None, 4).unwrap(), &b"abcd"[..]);
-        assert_eq!(read(vec![b"ab", b"c", b"d"], Some(4), 4).unwrap(), &b"abcd"[..]);
+        assert_eq!(
+            read(vec![b"ab", b"c", b"d"], Some(4), 4).unwrap(),
+            &b"abcd"[..]
+        );
     }
 
     #[test]

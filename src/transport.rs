@@ -10,10 +10,10 @@ use crate::client::Inner;
 use crate::error::{EXCERPT_LEN, RAW_BODY_META, excerpt};
 use crate::operations;
 use crate::retry::{Outcome, RetryPolicy};
-use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
-use reqwest::header::{AUTHORIZATION, HeaderName, RETRY_AFTER, USER_AGENT};
 use bytes::Bytes;
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::ResponseBuilderExt as _;
+use reqwest::header::{AUTHORIZATION, HeaderName, RETRY_AFTER, USER_AGENT};
 use reqwest::{Request, Response};
 use std::time::{Duration, Instant, SystemTime};
 use tracing::Instrument;
@@ -157,15 +157,15 @@ async fn send_with_retries(
                         Err(body::error_carrying(Box::new(ReplyTooLarge { limit })).await)
                     }
                     // A timed-out I/O error, so that `is_timeout()` is true.
-                    Err(Failure::OutOfTime) => Err(body::error_carrying(Box::new(
-                        std::io::Error::new(
+                    Err(Failure::OutOfTime) => {
+                        Err(body::error_carrying(Box::new(std::io::Error::new(
                             std::io::ErrorKind::TimedOut,
                             OutOfTime {
                                 budget: policy.max_elapsed,
                             },
-                        ),
-                    ))
-                    .await),
+                        )))
+                        .await)
+                    }
                 };
             }
         }

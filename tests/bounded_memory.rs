@@ -97,7 +97,11 @@ async fn oversized_replies_are_refused_with_bounded_memory() {
     })
     .await;
     assert!(rise < 8 * MIB, "the heap peak rose by {rise} bytes");
-    assert!(server.streamed() < 24 * MIB, "{} bytes streamed", server.streamed());
+    assert!(
+        server.streamed() < 24 * MIB,
+        "{} bytes streamed",
+        server.streamed()
+    );
 
     // The key set again, announced as 100 MB: refused before reading.
     let server = FaultServer::start(|_, _| {
@@ -133,7 +137,12 @@ async fn oversized_replies_are_refused_with_bounded_memory() {
         .build()
         .unwrap();
     let rise = peak_rise(async {
-        let result = clerk.get_user().user_id("user_1").send().await.map_err(Error::from);
+        let result = clerk
+            .get_user()
+            .user_id("user_1")
+            .send()
+            .await
+            .map_err(Error::from);
         assert!(
             matches!(result, Err(Error::ResponseTooLarge { limit }) if limit == 4 * MIB),
             "{result:?}"

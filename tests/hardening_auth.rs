@@ -10,7 +10,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use auth_support::*;
-use clerk_backend_api::auth::{ConfigError, SignedOutReason, TokenKinds, Verifier, VerifierBuilder};
+use clerk_backend_api::auth::{
+    ConfigError, SignedOutReason, TokenKinds, Verifier, VerifierBuilder,
+};
 use faults::{FaultServer, Seen, Step, chunk, chunked_head, json_reply, redirect};
 use http::{HeaderMap, HeaderValue};
 
@@ -26,7 +28,11 @@ fn builder(server: &FaultServer) -> VerifierBuilder {
 }
 
 fn jwks_requests(server: &FaultServer) -> usize {
-    server.requests().iter().filter(|r| r.path == "/jwks").count()
+    server
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/jwks")
+        .count()
 }
 
 /// Answers the key set while `up` is true; hangs otherwise.
@@ -96,10 +102,7 @@ async fn redirects_are_not_followed() {
         ))]
     })
     .await;
-    let verifier = builder(&server)
-        .accept(TokenKinds::ANY)
-        .build()
-        .unwrap();
+    let verifier = builder(&server).accept(TokenKinds::ANY).build().unwrap();
     assert_eq!(
         verifier
             .verify_session_token(&TestKey::instance().session_token())
@@ -117,7 +120,11 @@ async fn redirects_are_not_followed() {
         Some(&SignedOutReason::BackendUnavailable)
     );
     assert_eq!(server.requests().len(), 2);
-    assert_eq!(elsewhere.connections(), 0, "the secret key went nowhere else");
+    assert_eq!(
+        elsewhere.connections(),
+        0,
+        "the secret key went nowhere else"
+    );
 }
 
 #[tokio::test]
@@ -126,7 +133,8 @@ async fn replies_over_one_mebibyte_are_refused() {
     let mut answer = br#"{"object":"api_key","id":"ak_1","subject":"user_1","pad":""#.to_vec();
     answer.extend(std::iter::repeat_n(b'x', 2 * 1024 * 1024));
     answer.extend_from_slice(br#""}"#);
-    let server = FaultServer::start(move |_, _| vec![Step::Write(json_reply("200 OK", &answer))]).await;
+    let server =
+        FaultServer::start(move |_, _| vec![Step::Write(json_reply("200 OK", &answer))]).await;
     let verifier = builder(&server).accept(TokenKinds::ANY).build().unwrap();
     let mut headers = HeaderMap::new();
     headers.insert(
@@ -145,7 +153,10 @@ async fn replies_over_one_mebibyte_are_refused() {
         vec![
             Step::Write(chunked_head()),
             Step::Write(chunk(b"{\"keys\":[")),
-            Step::Stream { total: pieces * piece.len(), chunk: piece },
+            Step::Stream {
+                total: pieces * piece.len(),
+                chunk: piece,
+            },
         ]
     })
     .await;
@@ -158,7 +169,11 @@ async fn replies_over_one_mebibyte_are_refused() {
             .err(),
         Some(SignedOutReason::KeysUnavailable)
     );
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(
         server.streamed() < 24 * 1024 * 1024,
         "{} bytes streamed before the verifier hung up",
@@ -187,7 +202,10 @@ async fn a_hanging_key_set_endpoint_does_not_hold_up_verifications_with_a_cached
         assert!(verifier.verify_session_token(&token).await.is_ok());
         let took = started.elapsed();
         // A fetch would take the 10 s timeout; the cache answers at once.
-        assert!(took < Duration::from_millis(500), "a verification took {took:?}");
+        assert!(
+            took < Duration::from_millis(500),
+            "a verification took {took:?}"
+        );
     }
     // One refresh is under way, not one per verification.
     wait_for(|| jwks_requests(&server) == 2).await;
@@ -243,7 +261,10 @@ async fn after_a_failed_fetch_verifications_fail_fast() {
         Some(SignedOutReason::KeysUnavailable)
     );
     let first = started.elapsed();
-    assert!(first >= Duration::from_millis(300), "the fetch ran to its timeout: {first:?}");
+    assert!(
+        first >= Duration::from_millis(300),
+        "the fetch ran to its timeout: {first:?}"
+    );
     assert!(first < Duration::from_secs(3), "and no longer: {first:?}");
 
     // Right after: answered at once, without another request.
@@ -255,7 +276,10 @@ async fn after_a_failed_fetch_verifications_fail_fast() {
         );
     }
     let rest = started.elapsed();
-    assert!(rest < Duration::from_millis(250), "50 verifications took {rest:?}");
+    assert!(
+        rest < Duration::from_millis(250),
+        "50 verifications took {rest:?}"
+    );
     assert_eq!(jwks_requests(&server), 1);
 }
 
@@ -288,7 +312,11 @@ async fn during_an_outage_only_one_caller_waits_for_a_retry() {
         verifier.verify_session_token(&token).await.err(),
         Some(SignedOutReason::KeysUnavailable)
     );
-    assert!(started.elapsed() < Duration::from_millis(200), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(200),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(
         waiting.await.unwrap().err(),
         Some(SignedOutReason::KeysUnavailable)
@@ -300,7 +328,10 @@ async fn during_an_outage_only_one_caller_waits_for_a_retry() {
 async fn wait_for(done: impl Fn() -> bool) {
     let started = Instant::now();
     while !done() {
-        assert!(started.elapsed() < Duration::from_secs(2), "timed out waiting");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "timed out waiting"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }

@@ -7,9 +7,9 @@ mod faults;
 
 use std::time::{Duration, Instant};
 
-use clerk_backend_api::types::CreateUserBody;
 use clerk_backend_api::ClerkBuilder;
 use clerk_backend_api::prelude::*;
+use clerk_backend_api::types::CreateUserBody;
 use common::{SECRET, fast_retries, fixture};
 use faults::{FaultServer, Step, chunk, chunked_head, json_head, json_reply, redirect};
 
@@ -35,7 +35,8 @@ fn client_resolving(name: &str, server: &FaultServer) -> reqwest::Client {
 
 #[tokio::test]
 async fn plain_http_to_another_host_is_refused_before_any_connection() {
-    let server = FaultServer::start(|_, _| vec![Step::Write(json_reply("200 OK", &user_body()))]).await;
+    let server =
+        FaultServer::start(|_, _| vec![Step::Write(json_reply("200 OK", &user_body()))]).await;
     let port = server.addr.port();
     let url = format!("http://api.example.com:{port}/v1");
 
@@ -52,9 +53,16 @@ async fn plain_http_to_another_host_is_refused_before_any_connection() {
         }
         other => panic!("expected a Config error, got {other:?}"),
     }
-    for url in ["http://10.1.2.3/v1", "http://[2001:db8::1]/v1", "http://localhost.example.com/v1"] {
+    for url in [
+        "http://10.1.2.3/v1",
+        "http://[2001:db8::1]/v1",
+        "http://localhost.example.com/v1",
+    ] {
         assert!(
-            matches!(Clerk::builder(SECRET).base_url(url).build(), Err(Error::Config(_))),
+            matches!(
+                Clerk::builder(SECRET).base_url(url).build(),
+                Err(Error::Config(_))
+            ),
             "{url}"
         );
     }
@@ -67,14 +75,27 @@ async fn plain_http_to_another_host_is_refused_before_any_connection() {
         .danger_allow_insecure_http(true)
         .build()
         .expect("opted in");
-    clerk.get_user().user_id("user_1").send().await.expect("reaches the server");
+    clerk
+        .get_user()
+        .user_id("user_1")
+        .send()
+        .await
+        .expect("reaches the server");
     assert_eq!(server.connections(), 1);
 }
 
 #[tokio::test]
 async fn loopback_hosts_need_no_opt_in() {
-    for url in ["http://127.0.0.1:1/v1", "http://127.5.6.7/v1", "http://[::1]:8080/v1", "http://localhost:3000/v1"] {
-        assert!(Clerk::builder(SECRET).base_url(url).build().is_ok(), "{url}");
+    for url in [
+        "http://127.0.0.1:1/v1",
+        "http://127.5.6.7/v1",
+        "http://[::1]:8080/v1",
+        "http://localhost:3000/v1",
+    ] {
+        assert!(
+            Clerk::builder(SECRET).base_url(url).build().is_ok(),
+            "{url}"
+        );
     }
 }
 
@@ -84,20 +105,29 @@ async fn redirects_are_not_followed_and_no_body_is_sent_again() {
     let target = format!("{}/v1/users", elsewhere.url());
     let server = {
         let target = target.clone();
-        FaultServer::start(move |_, _| vec![Step::Write(redirect("307 Temporary Redirect", &target))]).await
+        FaultServer::start(move |_, _| {
+            vec![Step::Write(redirect("307 Temporary Redirect", &target))]
+        })
+        .await
     };
     let clerk = builder(&server).build().unwrap();
 
     let error = clerk
         .create_user()
-        .body(CreateUserBody::builder().password(Nullable::from("correct horse battery staple".to_string())))
+        .body(
+            CreateUserBody::builder()
+                .password(Nullable::from("correct horse battery staple".to_string())),
+        )
         .send()
         .await
         .map_err(Error::from)
         .expect_err("a redirect is an error");
     assert_eq!(error.status().map(|s| s.as_u16()), Some(307));
     let text = error.to_string();
-    assert!(text.contains(&target), "the error names the Location: {text}");
+    assert!(
+        text.contains(&target),
+        "the error names the Location: {text}"
+    );
     assert!(!text.contains("correct horse"), "{text}");
 
     let error = clerk
@@ -122,11 +152,17 @@ async fn a_reply_over_the_size_limit_is_refused_while_it_arrives() {
     let announced = FaultServer::start(|_, _| {
         vec![
             Step::Write(json_head("200 OK", 100 * 1024 * 1024)),
-            Step::Stream { chunk: vec![b' '; 64 * 1024], total: 100 * 1024 * 1024 },
+            Step::Stream {
+                chunk: vec![b' '; 64 * 1024],
+                total: 100 * 1024 * 1024,
+            },
         ]
     })
     .await;
-    let clerk = builder(&announced).max_response_size(1024 * 1024).build().unwrap();
+    let clerk = builder(&announced)
+        .max_response_size(1024 * 1024)
+        .build()
+        .unwrap();
     let error = clerk
         .get_user()
         .user_id("user_1")
@@ -134,7 +170,10 @@ async fn a_reply_over_the_size_limit_is_refused_while_it_arrives() {
         .await
         .map_err(Error::from)
         .expect_err("too large");
-    assert!(matches!(error, Error::ResponseTooLarge { limit } if limit == 1024 * 1024), "{error:?}");
+    assert!(
+        matches!(error, Error::ResponseTooLarge { limit } if limit == 1024 * 1024),
+        "{error:?}"
+    );
     assert!(error.to_string().contains("max_response_size"), "{error}");
     assert_eq!(announced.requests().len(), 1, "not retried");
 
@@ -144,11 +183,17 @@ async fn a_reply_over_the_size_limit_is_refused_while_it_arrives() {
         let pieces = 100 * 1024 * 1024 / piece.len();
         vec![
             Step::Write(chunked_head()),
-            Step::Stream { total: pieces * piece.len(), chunk: piece },
+            Step::Stream {
+                total: pieces * piece.len(),
+                chunk: piece,
+            },
         ]
     })
     .await;
-    let clerk = builder(&chunked).max_response_size(1024 * 1024).build().unwrap();
+    let clerk = builder(&chunked)
+        .max_response_size(1024 * 1024)
+        .build()
+        .unwrap();
     let error = clerk
         .get_user()
         .user_id("user_1")
@@ -160,12 +205,19 @@ async fn a_reply_over_the_size_limit_is_refused_while_it_arrives() {
     assert_eq!(chunked.requests().len(), 1, "not retried");
     // The client stopped reading after 1 MiB: what the server got out is that plus what the
     // sockets' buffers held, far from 100 MB.
-    assert!(chunked.streamed() < 24 * 1024 * 1024, "{} bytes streamed", chunked.streamed());
+    assert!(
+        chunked.streamed() < 24 * 1024 * 1024,
+        "{} bytes streamed",
+        chunked.streamed()
+    );
 
     // Within the limit, the same reply is fine.
     let body = user_body();
     let fine = FaultServer::start(move |_, _| vec![Step::Write(json_reply("200 OK", &body))]).await;
-    let clerk = builder(&fine).max_response_size(1024 * 1024).build().unwrap();
+    let clerk = builder(&fine)
+        .max_response_size(1024 * 1024)
+        .build()
+        .unwrap();
     assert!(clerk.get_user().user_id("user_1").send().await.is_ok());
 }
 
@@ -179,7 +231,11 @@ fn cut_then_whole(reset: bool) -> impl Fn(usize, &faults::Seen) -> Vec<Step> + S
                 Step::Write(json_head("200 OK", body.len())),
                 Step::Write(body[..body.len() / 2].to_vec()),
                 Step::Sleep(Duration::from_millis(20)),
-                if reset { Step::Reset } else { Step::Write(Vec::new()) },
+                if reset {
+                    Step::Reset
+                } else {
+                    Step::Write(Vec::new())
+                },
             ]
         } else {
             vec![Step::Write(json_reply("200 OK", &body))]
@@ -204,8 +260,15 @@ async fn a_body_cut_off_is_retried_for_get_and_not_for_post() {
             .send()
             .await
             .map_err(Error::from);
-        assert!(matches!(created, Err(Error::Transport(_))), "reset={reset}: {created:?}");
-        assert_eq!(server.requests().len(), 1, "POST is sent once (reset={reset})");
+        assert!(
+            matches!(created, Err(Error::Transport(_))),
+            "reset={reset}: {created:?}"
+        );
+        assert_eq!(
+            server.requests().len(),
+            1,
+            "POST is sent once (reset={reset})"
+        );
     }
 }
 
@@ -228,13 +291,19 @@ fn stall_then_whole() -> impl Fn(usize, &faults::Seen) -> Vec<Step> + Send + Syn
 #[tokio::test]
 async fn a_body_that_stalls_is_retried_for_get_and_not_for_post() {
     let server = FaultServer::start(stall_then_whole()).await;
-    let clerk = builder(&server).timeout(Duration::from_millis(300)).build().unwrap();
+    let clerk = builder(&server)
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
     let user = clerk.get_user().user_id("user_1").send().await;
     assert!(user.is_ok(), "{user:?}");
     assert_eq!(server.requests().len(), 2);
 
     let server = FaultServer::start(stall_then_whole()).await;
-    let clerk = builder(&server).timeout(Duration::from_millis(300)).build().unwrap();
+    let clerk = builder(&server)
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
     let created = clerk
         .create_user()
         .body(CreateUserBody::builder())
@@ -271,7 +340,10 @@ async fn the_time_budget_is_a_deadline_for_the_whole_call() {
     // A retry that starts late gets only what is left: 503 at once, a wait, then a hang.
     let server = FaultServer::start(|n, _| {
         if n == 0 {
-            vec![Step::Write(json_reply("503 Service Unavailable", b"{\"errors\":[]}"))]
+            vec![Step::Write(json_reply(
+                "503 Service Unavailable",
+                b"{\"errors\":[]}",
+            ))]
         } else {
             vec![Step::Hang]
         }
@@ -315,7 +387,12 @@ async fn buffered_replies_keep_status_headers_and_body() {
     })
     .await;
     let clerk = builder(&server).build().unwrap();
-    let user = clerk.get_user().user_id("user_1").send().await.expect("decodes");
+    let user = clerk
+        .get_user()
+        .user_id("user_1")
+        .send()
+        .await
+        .expect("decodes");
     assert_eq!(user.status().as_u16(), 200);
     assert_eq!(user.id, fixture("user")["id"].as_str().unwrap());
 }

@@ -71,7 +71,12 @@ fn forged_or_stale_deliveries_are_not_recorded() {
     let store = Arc::new(InMemorySeenIds::default());
     let verifier = guarded(store.clone());
     let mut forged = delivery(&verifier, "msg_2abc", NOW - 30);
-    forged.insert("svix-signature", "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".parse().unwrap());
+    forged.insert(
+        "svix-signature",
+        "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+            .parse()
+            .unwrap(),
+    );
     assert_eq!(
         verifier.verify(&forged, BODY),
         Err(VerifyError::NoMatchingSignature)
@@ -81,7 +86,10 @@ fn forged_or_stale_deliveries_are_not_recorded() {
         verifier.verify(&stale, BODY),
         Err(VerifyError::TimestampTooOld { .. })
     ));
-    assert!(store.is_empty(), "only authentic, timely deliveries are recorded");
+    assert!(
+        store.is_empty(),
+        "only authentic, timely deliveries are recorded"
+    );
     // So the authentic delivery still passes once.
     let genuine = delivery(&verifier, "msg_2abc", NOW - 30);
     assert_eq!(verifier.verify(&genuine, BODY), Ok(()));

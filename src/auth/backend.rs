@@ -129,10 +129,12 @@ impl HttpBackend {
                 .await
                 .map(|body| body.to_vec())
                 .map_err(|e| match e {
-                    crate::body::ReadError::TooLarge { limit } => BackendError::Unavailable(format!(
-                        "the Backend API reply is larger than {}; refused",
-                        crate::body::human_size(limit)
-                    )),
+                    crate::body::ReadError::TooLarge { limit } => {
+                        BackendError::Unavailable(format!(
+                            "the Backend API reply is larger than {}; refused",
+                            crate::body::human_size(limit)
+                        ))
+                    }
                     crate::body::ReadError::Transport(e) => BackendError::Unavailable(format!(
                         "reading the Backend API reply failed: {e}"
                     )),

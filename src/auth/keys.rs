@@ -345,7 +345,11 @@ impl CacheState {
     }
 
     /// The key set, if it may still be used at all (fresh or stale within bounds).
-    fn usable_keys(&self, now: Instant, policy: &CachePolicy) -> Option<&HashMap<String, Arc<VerifyKey>>> {
+    fn usable_keys(
+        &self,
+        now: Instant,
+        policy: &CachePolicy,
+    ) -> Option<&HashMap<String, Arc<VerifyKey>>> {
         let limit = policy.ttl.saturating_add(policy.max_stale);
         self.age(now).filter(|age| *age < limit).map(|_| &self.keys)
     }

@@ -95,6 +95,7 @@ mod verifier;
 #[cfg(feature = "axum")]
 pub mod axum;
 
+pub use backend::MAX_BACKEND_REPLY_SIZE;
 pub use claims::{
     Actor, Entitlement, EntitlementScope, FactorVerificationAge, OrganizationClaims, SessionClaims,
 };
@@ -102,7 +103,6 @@ pub use error::{ConfigError, SignedOutReason};
 pub use keys::Algorithm;
 pub use kinds::{TokenKind, TokenKinds};
 pub use machine::MachineClaims;
-pub use backend::MAX_BACKEND_REPLY_SIZE;
 pub use verifier::{
     AuthState, DEFAULT_CLOCK_SKEW, DEFAULT_JWKS_CACHE_TTL, DEFAULT_JWKS_FETCH_TIMEOUT,
     DEFAULT_JWKS_MAX_STALE, DEFAULT_JWKS_REFETCH_INTERVAL, DEFAULT_MAX_TOKEN_SIZE, Principal,
