@@ -30,10 +30,17 @@ fn delivery(verifier: &Verifier, id: &str, timestamp: i64) -> HeaderMap {
 }
 
 fn guarded(store: impl SeenIds + 'static) -> Verifier {
-    Verifier::from_secret(SECRET)
+    guarded_with(store, Duration::from_secs(300))
+}
+
+fn guarded_with(store: impl SeenIds + 'static, tolerance: Duration) -> Verifier {
+    Verifier::builder()
+        .secret(SECRET)
+        .clock(|| at(NOW))
+        .clock_skew(tolerance)
+        .replay_guard(store)
+        .build()
         .unwrap()
-        .with_clock(|| at(NOW))
-        .with_replay_guard(store)
 }
 
 #[test]
@@ -129,7 +136,7 @@ fn entries_live_until_the_timestamp_leaves_the_tolerance() {
         answer: Ok(true),
         asked: Default::default(),
     });
-    let verifier = guarded(store.clone()).with_tolerance(Duration::from_secs(300));
+    let verifier = guarded_with(store.clone(), Duration::from_secs(300));
     let headers = delivery(&verifier, "msg_2abc", NOW - 100);
     assert_eq!(verifier.verify(&headers, BODY), Ok(()));
     let headers = delivery(&verifier, "msg_2def", NOW + 100);
@@ -161,9 +168,11 @@ fn a_store_that_cannot_answer_refuses_with_503() {
 
 #[test]
 fn without_a_guard_a_delivery_passes_any_number_of_times() {
-    let verifier = Verifier::from_secret(SECRET)
-        .unwrap()
-        .with_clock(|| at(NOW));
+    let verifier = Verifier::builder()
+        .secret(SECRET)
+        .clock(|| at(NOW))
+        .build()
+        .unwrap();
     let headers = delivery(&verifier, "msg_2abc", NOW);
     for _ in 0..3 {
         assert_eq!(verifier.verify(&headers, BODY), Ok(()));

@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -368,6 +369,9 @@ impl CacheState {
 struct CacheInner {
     policy: CachePolicy,
     state: RwLock<CacheState>,
+    /// Bumped each time a fetch brings a key set that differs from the one held, so that
+    /// what was verified under the old keys (the verified-token cache) can be dropped.
+    generation: AtomicU64,
 }
 
 impl CacheInner {
@@ -400,6 +404,7 @@ impl JwksCache {
             inner: Arc::new(CacheInner {
                 policy,
                 state: RwLock::new(CacheState::default()),
+                generation: AtomicU64::new(0),
             }),
         }
     }
@@ -472,6 +477,19 @@ impl JwksCache {
         }
     }
 
+    /// Changes whenever the held key set changes.
+    pub(crate) fn generation(&self) -> u64 {
+        self.inner.generation.load(Ordering::Acquire)
+    }
+
+    /// The key for `kid` if it is held now and still usable (fresh, or stale within
+    /// [`CachePolicy::max_stale`]); never fetches.
+    pub(crate) fn cached(&self, kid: &str) -> KeyLookup {
+        self.inner
+            .read()
+            .lookup(kid, Instant::now(), &self.inner.policy)
+    }
+
     /// Starts a fetch and records it as the one under way.
     ///
     /// The fetch runs in its own task when a tokio runtime is present, so that it completes
@@ -495,6 +513,10 @@ impl JwksCache {
             match result {
                 Ok(keys) => {
                     tracing::debug!(keys = keys.len(), "fetched the instance's signing keys");
+                    // The first key set replaces nothing that anything was verified with.
+                    if !state.keys.is_empty() && !same_keys(&state.keys, &keys) {
+                        cache.generation.fetch_add(1, Ordering::Release);
+                    }
                     state.keys = keys;
                     state.fetched_at = Some(now);
                     state.last_attempt_failed = false;
@@ -518,6 +540,18 @@ impl JwksCache {
         state.flight = Some(flight.clone());
         flight
     }
+}
+
+/// True when both sets hold the same keys under the same ids.
+pub(crate) fn same_keys(
+    a: &HashMap<String, Arc<VerifyKey>>,
+    b: &HashMap<String, Arc<VerifyKey>>,
+) -> bool {
+    a.len() == b.len()
+        && a.iter().all(|(kid, key)| {
+            b.get(kid)
+                .is_some_and(|other| key.n == other.n && key.e == other.e && key.alg == other.alg)
+        })
 }
 
 #[cfg(test)]

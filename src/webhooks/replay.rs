@@ -110,8 +110,10 @@ impl std::error::Error for SeenIdsError {}
 /// use clerk_backend_api::webhooks::{InMemorySeenIds, Verifier};
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let verifier = Verifier::from_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")?
-///     .with_replay_guard(InMemorySeenIds::default());
+/// let verifier = Verifier::builder()
+///     .secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+///     .replay_guard(InMemorySeenIds::default())
+///     .build()?;
 /// # Ok(()) }
 /// ```
 pub struct InMemorySeenIds {
