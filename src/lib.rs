@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+mod body;
 pub mod client;
 pub mod error;
 pub mod impersonation;
@@ -11,6 +12,7 @@ pub(crate) mod open_enum;
 pub mod operations;
 pub mod pagination;
 pub mod retry;
+mod secure_url;
 #[cfg(feature = "rustls")]
 mod tls;
 mod transport;

@@ -12,7 +12,9 @@ use http::header::CONTENT_LENGTH;
 /// The [`Verifier`] comes from the router state (`Verifier: FromRef<S>`). A request
 /// that fails is answered:
 ///
-/// - `401 Unauthorized` when it fails verification;
+/// - `401 Unauthorized` when it fails verification (a replay included, with a replay
+///   guard);
+/// - `503 Service Unavailable` when the replay guard cannot be consulted;
 /// - `400 Bad Request` when its body cannot be read or is not an event;
 /// - `413 Payload Too Large` when its body is longer than the verifier's
 ///   [`max_body_size`](super::VerifierBuilder::max_body_size) (2 MiB by default), which
@@ -147,6 +149,7 @@ impl IntoResponse for WebhookRejection {
                 format!("webhook body larger than the {limit}-byte limit")
             }
             _ if status == StatusCode::UNAUTHORIZED => "invalid webhook signature".to_owned(),
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => "try again later".to_owned(),
             _ => "invalid webhook payload".to_owned(),
         };
         (status, message).into_response()
