@@ -21,6 +21,11 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default limit for opening a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Default limit for the body of a successful reply, 32 MiB: far above any
+/// reply of the Backend API (a page of 500 users is under 1 MiB), low enough
+/// that a broken or hostile server cannot exhaust memory.
+pub const DEFAULT_MAX_RESPONSE_SIZE: usize = 32 * 1024 * 1024;
+
 /// `User-Agent` of every request: this crate and its version.
 pub const USER_AGENT: &str = concat!("clerk-backend-api-rust/", env!("CARGO_PKG_VERSION"));
 
@@ -111,6 +116,8 @@ pub(crate) struct Settings {
     pub(crate) authorization: HeaderValue,
     pub(crate) user_agent: HeaderValue,
     pub(crate) api_version: HeaderValue,
+    /// Largest body of a successful reply read, in bytes.
+    pub(crate) max_response_size: usize,
 }
 
 impl fmt::Debug for Settings {
@@ -119,6 +126,7 @@ impl fmt::Debug for Settings {
             .field("secret", &self.secret)
             .field("user_agent", &self.user_agent)
             .field("api_version", &self.api_version)
+            .field("max_response_size", &self.max_response_size)
             .finish_non_exhaustive()
     }
 }
@@ -160,7 +168,9 @@ impl Clerk {
     }
 
     /// A client configured from the environment: `CLERK_SECRET_KEY`
-    /// (required) and `CLERK_API_URL` (optional, the base URL).
+    /// (required) and `CLERK_API_URL` (optional, the base URL; `https://`,
+    /// or `http://` to a loopback host only, as for
+    /// [`ClerkBuilder::base_url`]).
     pub fn from_env() -> Result<Self> {
         let key = std::env::var("CLERK_SECRET_KEY").map_err(|_| {
             Error::Config("CLERK_SECRET_KEY is not set (or is not valid UTF-8)".into())
@@ -182,6 +192,8 @@ impl Clerk {
             user_agent_suffix: None,
             http_client: None,
             retry: RetryPolicy::default(),
+            max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
+            allow_insecure_http: false,
         }
     }
 
@@ -237,6 +249,8 @@ pub struct ClerkBuilder {
     user_agent_suffix: Option<String>,
     http_client: Option<reqwest::Client>,
     retry: RetryPolicy,
+    max_response_size: usize,
+    allow_insecure_http: bool,
 }
 
 impl fmt::Debug for ClerkBuilder {
@@ -249,6 +263,8 @@ impl fmt::Debug for ClerkBuilder {
             .field("user_agent_suffix", &self.user_agent_suffix)
             .field("http_client", &self.http_client.is_some())
             .field("retry", &self.retry)
+            .field("max_response_size", &self.max_response_size)
+            .field("allow_insecure_http", &self.allow_insecure_http)
             .finish()
     }
 }
@@ -256,13 +272,19 @@ impl fmt::Debug for ClerkBuilder {
 impl ClerkBuilder {
     /// Where requests go; default [`DEFAULT_BASE_URL`]. Point it at a proxy,
     /// or at a local mock server in tests. Include the `/v1` path.
+    ///
+    /// Every request carries the secret key, so `build()` refuses plain
+    /// `http://` unless the host is this machine (`127.0.0.0/8`, `::1`,
+    /// `localhost`); see
+    /// [`danger_allow_insecure_http`](Self::danger_allow_insecure_http).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into();
         self
     }
 
     /// Limit for a whole request, default [`DEFAULT_TIMEOUT`]. Each retry
-    /// attempt has its own limit.
+    /// attempt has its own limit, cut short when the retry budget
+    /// ([`RetryPolicy::max_elapsed`]) runs out first.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -280,8 +302,15 @@ impl ClerkBuilder {
         self
     }
 
-    /// Use this HTTP client (its own timeouts, proxy and TLS settings apply;
-    /// the timeouts of this builder are then ignored).
+    /// Use this HTTP client (its own timeouts, proxy, redirect and TLS
+    /// settings apply; the timeouts of this builder are then ignored).
+    ///
+    /// The clients this crate builds follow no redirect: the Backend API
+    /// does not redirect, and a redirect followed could carry the secret key,
+    /// or a request body, to another host. A 3xx reply is then an
+    /// [`Error::Api`] naming its `Location`. A client brought here follows
+    /// its own redirect policy (reqwest's default follows up to 10, dropping
+    /// `Authorization` on a change of host).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
@@ -293,10 +322,39 @@ impl ClerkBuilder {
         self
     }
 
+    /// Largest body of a successful reply, default
+    /// [`DEFAULT_MAX_RESPONSE_SIZE`] (32 MiB). The limit is enforced while
+    /// the body arrives: a reply announcing a longer body is refused before
+    /// it is read, one without a length as soon as it passes the limit. The
+    /// call then fails with [`Error::ResponseTooLarge`] and is not retried.
+    /// Error replies are read only in part (64 KiB), since they are only
+    /// quoted.
+    pub fn max_response_size(mut self, bytes: usize) -> Self {
+        self.max_response_size = bytes;
+        self
+    }
+
+    /// Allows a plain `http://` base URL to a host other than this machine.
+    ///
+    /// Off by default, and best left off: every request carries the secret
+    /// key, which anyone on the network path can then read. Turn it on only
+    /// for a TLS-terminating proxy on a network you trust. `http://` to
+    /// `127.0.0.0/8`, `::1` and `localhost` (a local mock or sidecar) needs
+    /// no opt-in.
+    pub fn danger_allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<Clerk> {
         let secret = SecretKey::new(self.secret_key)?;
-        let base_url = normalize_base_url(&self.base_url)?;
+        let base_url = normalize_base_url(&self.base_url, self.allow_insecure_http)?;
+        if self.max_response_size == 0 {
+            return Err(Error::Config(
+                "max_response_size must be positive (the default is 32 MiB)".into(),
+            ));
+        }
         let mut authorization = HeaderValue::try_from(format!("Bearer {}", secret.expose()))
             .map_err(|_| Error::Config("the secret key cannot be sent in a header".into()))?;
         authorization.set_sensitive(true);
@@ -319,6 +377,7 @@ impl ClerkBuilder {
                 authorization,
                 user_agent,
                 api_version: HeaderValue::from_static(API_VERSION),
+                max_response_size: self.max_response_size,
             }),
             retry: Arc::new(self.retry),
         };
@@ -329,18 +388,11 @@ impl ClerkBuilder {
     }
 }
 
-/// Checks that `url` is an absolute http(s) URL and drops a trailing slash.
-fn normalize_base_url(url: &str) -> Result<String> {
-    let parsed = reqwest::Url::parse(url.trim())
-        .map_err(|e| Error::Config(format!("base URL {url:?} is not a valid URL: {e}")))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(Error::Config(format!(
-            "base URL {url:?} must start with https:// (or http:// for a local server)"
-        )));
-    }
-    if parsed.host_str().is_none() {
-        return Err(Error::Config(format!("base URL {url:?} has no host")));
-    }
+/// Checks that the secret key may be sent to `url` (see
+/// [`crate::secure_url`]) and drops a trailing slash.
+fn normalize_base_url(url: &str, allow_insecure_http: bool) -> Result<String> {
+    let parsed = crate::secure_url::check(url, allow_insecure_http)
+        .map_err(|problem| Error::Config(format!("base URL {url:?}: {problem}")))?;
     if parsed.query().is_some() || parsed.fragment().is_some() {
         return Err(Error::Config(format!(
             "base URL {url:?} must not have a query or fragment"
@@ -352,7 +404,8 @@ fn normalize_base_url(url: &str) -> Result<String> {
 fn build_http_client(timeout: Duration, connect_timeout: Duration) -> Result<reqwest::Client> {
     let builder = reqwest::Client::builder()
         .timeout(timeout)
-        .connect_timeout(connect_timeout);
+        .connect_timeout(connect_timeout)
+        .redirect(reqwest::redirect::Policy::none());
     #[cfg(feature = "rustls")]
     let builder = builder.tls_backend_preconfigured(crate::tls::rustls_config()?);
     builder
@@ -382,11 +435,14 @@ mod tests {
     #[test]
     fn base_urls_are_checked() {
         assert_eq!(
-            normalize_base_url("https://api.clerk.com/v1/").unwrap(),
+            normalize_base_url("https://api.clerk.com/v1/", false).unwrap(),
             "https://api.clerk.com/v1"
         );
-        assert!(normalize_base_url("api.clerk.com").is_err());
-        assert!(normalize_base_url("ftp://x/v1").is_err());
-        assert!(normalize_base_url("https://x/v1?a=b").is_err());
+        assert!(normalize_base_url("api.clerk.com", false).is_err());
+        assert!(normalize_base_url("ftp://x/v1", true).is_err());
+        assert!(normalize_base_url("https://x/v1?a=b", false).is_err());
+        assert!(normalize_base_url("http://127.0.0.1:8080/v1", false).is_ok());
+        assert!(normalize_base_url("http://api.example.com/v1", false).is_err());
+        assert!(normalize_base_url("http://api.example.com/v1", true).is_ok());
     }
 }

@@ -8,17 +8,21 @@
 //!   `Retry-After` delay, when there is one. A reply that is not Clerk's JSON
 //!   (an HTML page from a proxy, an empty body) is still an `Api` error, with
 //!   no decoded errors and a short excerpt of the body.
-//! - [`Error::Timeout`] and [`Error::Transport`]: the request did not complete.
+//! - [`Error::Timeout`] and [`Error::Transport`]: the request did not complete
+//!   (a timeout of an attempt, or the call's whole budget spent).
+//! - [`Error::ResponseTooLarge`]: a successful reply's body passed the
+//!   configured size limit, and was not read further.
 //! - [`Error::Decode`]: a successful reply whose body does not match the
 //!   expected type, with a short excerpt of the body.
 //! - [`Error::InvalidRequest`]: a required parameter was missing or could not
 //!   be converted; nothing was sent.
 //! - [`Error::Config`]: the client could not be built (malformed secret key or
-//!   base URL, TLS setup).
+//!   base URL, plain `http://` to a host other than this machine, TLS setup).
 //!
 //! Nothing in an error contains the secret key.
 
 use crate::api::types::{ClerkError, ClerkErrors};
+use crate::transport::{OutOfTime, ReplyTooLarge};
 use std::fmt;
 use std::time::Duration;
 
@@ -39,13 +43,27 @@ pub enum Error {
     /// Clerk replied with an error status (4xx or 5xx).
     #[error("{0}")]
     Api(Box<ApiError>),
-    /// The request or the connection timed out.
-    #[error("request to Clerk timed out: {0}")]
+    /// The request or the connection timed out, or the call's time budget
+    /// ([`RetryPolicy::max_elapsed`](crate::RetryPolicy::max_elapsed)) ran
+    /// out.
+    #[error("request to Clerk timed out: {}", timeout_text(.0))]
     Timeout(#[source] reqwest::Error),
     /// The request could not be sent or the reply could not be read
     /// (connection refused or reset, TLS failure, DNS).
     #[error("could not reach Clerk: {0}")]
     Transport(#[source] reqwest::Error),
+    /// A successful reply's body was longer than the limit set with
+    /// [`ClerkBuilder::max_response_size`](crate::ClerkBuilder::max_response_size);
+    /// it was not read further. Not retried.
+    #[error(
+        "Clerk's reply is larger than the {} limit; it was not read. If such a reply is \
+         expected, raise the limit with ClerkBuilder::max_response_size",
+        crate::body::human_size(*limit)
+    )]
+    ResponseTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// A successful reply did not match the expected type.
     #[error("could not decode Clerk's reply ({source}); body starts with: {excerpt}")]
     Decode {
@@ -110,6 +128,10 @@ impl fmt::Display for ApiError {
                 }
             }
             None => match &self.body_excerpt {
+                // Set by the transport: where the redirect pointed.
+                Some(text) if self.status.is_redirection() && !text.is_empty() => {
+                    write!(f, ": {text}")?
+                }
                 Some(body) if !body.is_empty() => {
                     write!(f, " with a body that is not Clerk's JSON: {body}")?
                 }
@@ -176,6 +198,11 @@ impl Error {
     }
 
     fn from_reqwest(e: reqwest::Error) -> Self {
+        if let Some(too_large) = crate::body::find_cause::<ReplyTooLarge>(&e) {
+            return Error::ResponseTooLarge {
+                limit: too_large.limit,
+            };
+        }
         if e.is_timeout() {
             Error::Timeout(e)
         } else {
@@ -216,6 +243,15 @@ impl Error {
     }
 }
 
+/// The text of a timeout: the spent budget when that is what struck, else
+/// reqwest's own.
+fn timeout_text(error: &reqwest::Error) -> String {
+    crate::body::find_cause::<std::io::Error>(error)
+        .and_then(|io| io.get_ref())
+        .and_then(|inner| inner.downcast_ref::<OutOfTime>())
+        .map_or_else(|| error.to_string(), ToString::to_string)
+}
+
 /// The start of a body as text, for error messages.
 pub(crate) fn excerpt(body: &[u8]) -> String {
     let end = body.len().min(EXCERPT_LEN);
@@ -247,13 +283,23 @@ impl From<progenitor_client::Error<ClerkErrors>> for Error {
             P::UnexpectedResponse(response) => {
                 // Only informational or redirect statuses get here: every 4xx
                 // and 5xx is mapped to ClerkErrors by the generator rules.
+                // Redirects are not followed (see `ClerkBuilder::http_client`);
+                // where one pointed is the useful part.
                 let status = response.status();
+                let body_excerpt = match response.headers().get(reqwest::header::LOCATION) {
+                    Some(location) => format!(
+                        "a redirect to {}, not followed (the Backend API does not redirect: \
+                         check the base URL)",
+                        excerpt(location.as_bytes())
+                    ),
+                    None => String::new(),
+                };
                 Error::Api(Box::new(ApiError {
                     status,
                     errors: Vec::new(),
                     trace_id: None,
                     retry_after: None,
-                    body_excerpt: Some(String::new()),
+                    body_excerpt: Some(body_excerpt),
                 }))
             }
         }

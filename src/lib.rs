@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+mod body;
 pub mod client;
 pub mod error;
 pub mod impersonation;
@@ -13,6 +14,7 @@ pub mod pagination;
 #[cfg(any(feature = "axum", feature = "actix"))]
 mod reply;
 pub mod retry;
+mod secure_url;
 #[cfg(feature = "rustls")]
 mod tls;
 mod transport;

@@ -9,10 +9,15 @@
 //! | 429 Too Many Requests | all | Clerk refused the request before handling it |
 //! | 502, 503, 504 | all | the gateway or Clerk refused or lost the request before handling it |
 //! | 500 Internal Server Error | GET, HEAD, PUT, DELETE, OPTIONS | repeating an idempotent request has the effect of sending it once |
-//! | timeout, connection lost mid-request | GET, HEAD, PUT, DELETE, OPTIONS | the first attempt may have been applied |
+//! | timeout, connection lost mid-request (reply body included) | GET, HEAD, PUT, DELETE, OPTIONS | the first attempt may have been applied |
 //!
-//! Any other status (400, 401, 404, 422, …) is returned at once: sending the
-//! same request again would fail the same way. Uploads
+//! The reply body is read inside the retry loop: a connection reset, or a
+//! body that stalls after the status line until the timeout, counts as a
+//! connection lost mid-request. Any other status (400, 401, 404, 422, …, and
+//! redirects, which are not followed) is returned at once: sending the
+//! same request again would fail the same way. A reply over the size limit
+//! ([`ClerkBuilder::max_response_size`](crate::ClerkBuilder::max_response_size))
+//! is not retried either. Uploads
 //! ([`crate::uploads`]) are never sent twice: their multipart body is
 //! streamed, so there is no copy to send again.
 //!
@@ -25,6 +30,11 @@
 //! the caller decides. Retrying stops after `max_attempts` attempts in all,
 //! or when the next wait would end after `max_elapsed` since the first
 //! attempt started.
+//!
+//! `max_elapsed` is a deadline for the whole call: each attempt is also cut
+//! off when the budget runs out (the call then fails with
+//! [`Error::Timeout`](crate::Error::Timeout)), so an attempt that starts
+//! late cannot run its full timeout past the budget.
 //!
 //! Per request, use [`Clerk::with_retry_policy`](crate::Clerk::with_retry_policy)
 //! (cheap: it shares the connection pool); [`RetryPolicy::disabled`] turns
@@ -45,8 +55,9 @@ pub struct RetryPolicy {
     pub max_backoff: Duration,
     /// Longest `Retry-After` honoured; a longer one ends retrying. Default 60 s.
     pub max_retry_after: Duration,
-    /// No retry is started after this much time since the first attempt.
-    /// Default 60 s.
+    /// The whole call, attempts and waits, ends within this much time since
+    /// the first attempt started: each attempt is limited to what is left,
+    /// and no retry starts whose wait would end after it. Default 60 s.
     pub max_elapsed: Duration,
 }
 
@@ -71,6 +82,9 @@ pub(crate) enum Outcome {
     ConnectFailed,
     /// Timed out or lost the connection after sending may have started.
     FailedInFlight,
+    /// An outcome that another attempt would not change: a reply over the
+    /// size limit, or the time budget spent.
+    Final,
 }
 
 impl RetryPolicy {
@@ -121,6 +135,7 @@ impl RetryPolicy {
         match outcome {
             Outcome::ConnectFailed => true,
             Outcome::FailedInFlight => idempotent,
+            Outcome::Final => false,
             Outcome::Status(s) => match s.as_u16() {
                 429 | 502 | 503 | 504 => true,
                 500 => idempotent,

@@ -5,14 +5,17 @@
 //! hand-written ones (uploads) go through the same code.
 
 use crate::api;
+use crate::body;
 use crate::client::Inner;
 use crate::error::{EXCERPT_LEN, RAW_BODY_META, excerpt};
 use crate::operations;
 use crate::retry::{Outcome, RetryPolicy};
+use bytes::Bytes;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+use reqwest::ResponseBuilderExt as _;
 use reqwest::header::{AUTHORIZATION, HeaderName, RETRY_AFTER, USER_AGENT};
 use reqwest::{Request, Response};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 use tracing::Instrument;
 
 static CLERK_API_VERSION: HeaderName = HeaderName::from_static("clerk-api-version");
@@ -65,16 +68,36 @@ pub(crate) async fn execute(
         attempts = tracing::field::Empty,
         duration_ms = tracing::field::Empty,
     );
-    send_with_retries(client, &inner.retry, request)
+    send_with_retries(client, inner, request)
         .instrument(span)
         .await
 }
 
+/// A reply read whole: what one attempt produced.
+struct Reply {
+    response: http::response::Parts,
+    url: reqwest::Url,
+    body: Bytes,
+}
+
+/// Why an attempt produced no reply.
+enum Failure {
+    /// Connecting, sending, or reading the body failed (or the client's own
+    /// timeout struck).
+    Http(reqwest::Error),
+    /// The body passed the size limit; not retried, since it would again.
+    TooLarge { limit: usize },
+    /// The retry budget ([`RetryPolicy::max_elapsed`]) ran out during the
+    /// attempt.
+    OutOfTime,
+}
+
 async fn send_with_retries(
     client: &reqwest::Client,
-    policy: &RetryPolicy,
+    inner: &Inner,
     mut request: Request,
 ) -> reqwest::Result<Response> {
+    let policy: &RetryPolicy = &inner.retry;
     let started = Instant::now();
     let method = request.method().clone();
     let mut attempt = 1;
@@ -85,17 +108,22 @@ async fn send_with_retries(
         } else {
             None
         };
-        let result = client.execute(request).await;
+        // Each attempt gets what is left of the budget, so that the budget
+        // bounds the whole call, not only the start of the last attempt.
+        let budget = policy.max_elapsed.saturating_sub(started.elapsed());
+        let result = attempt_once(client, request, budget, inner.settings.max_response_size).await;
         let (outcome, retry_after) = match &result {
-            Ok(response) => (
-                Outcome::Status(response.status()),
-                response
-                    .headers()
+            Ok(reply) => (
+                Outcome::Status(reply.response.status),
+                reply
+                    .response
+                    .headers
                     .get(RETRY_AFTER)
                     .and_then(|v| crate::retry::parse_retry_after(v, SystemTime::now())),
             ),
-            Err(e) if e.is_connect() => (Outcome::ConnectFailed, None),
-            Err(_) => (Outcome::FailedInFlight, None),
+            Err(Failure::Http(e)) if e.is_connect() => (Outcome::ConnectFailed, None),
+            Err(Failure::Http(_)) => (Outcome::FailedInFlight, None),
+            Err(Failure::TooLarge { .. } | Failure::OutOfTime) => (Outcome::Final, None),
         };
         let failed = !matches!(outcome, Outcome::Status(s) if s.is_success());
         let wait = if failed {
@@ -119,62 +147,168 @@ async fn send_with_retries(
                 let span = tracing::Span::current();
                 span.record("attempts", attempt);
                 span.record("duration_ms", started.elapsed().as_millis() as u64);
-                if let Ok(response) = &result {
-                    span.record("status", response.status().as_u16());
+                if let Ok(reply) = &result {
+                    span.record("status", reply.response.status.as_u16());
                 }
                 return match result {
-                    Ok(response) if response.status().as_u16() >= 400 => {
-                        Ok(decodable_error(response).await)
+                    Ok(reply) => Ok(reply.into_response()),
+                    Err(Failure::Http(e)) => Err(e),
+                    Err(Failure::TooLarge { limit }) => {
+                        Err(body::error_carrying(Box::new(ReplyTooLarge { limit })).await)
                     }
-                    other => other,
+                    // A timed-out I/O error, so that `is_timeout()` is true.
+                    Err(Failure::OutOfTime) => {
+                        Err(body::error_carrying(Box::new(std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            OutOfTime {
+                                budget: policy.max_elapsed,
+                            },
+                        )))
+                        .await)
+                    }
                 };
             }
         }
     }
 }
 
-/// Returns an error reply whose body decodes as `ClerkErrors`.
+/// One attempt: the request, then its whole body, within `budget`.
+///
+/// The body is read here, inside the retry loop, so that a connection lost
+/// or stalled while the body arrives is retried like one lost before the
+/// status line. A success body is read up to `limit`; an error body only
+/// in part, since it is only quoted.
+async fn attempt_once(
+    client: &reqwest::Client,
+    request: Request,
+    budget: Duration,
+    limit: usize,
+) -> Result<Reply, Failure> {
+    let exchange = async {
+        let mut response = client.execute(request).await.map_err(Failure::Http)?;
+        let body = if response.status().is_success() {
+            body::read_limited(&mut response, limit)
+                .await
+                .map_err(|e| match e {
+                    body::ReadError::TooLarge { limit } => Failure::TooLarge { limit },
+                    body::ReadError::Transport(e) => Failure::Http(e),
+                })?
+        } else {
+            body::read_prefix(&mut response, MAX_ERROR_BODY).await
+        };
+        let url = response.url().clone();
+        let response: http::Response<reqwest::Body> = response.into();
+        let (response, _) = response.into_parts();
+        Ok(Reply {
+            response,
+            url,
+            body,
+        })
+    };
+    match tokio::time::timeout(budget, exchange).await {
+        Ok(result) => result,
+        Err(_) => Err(Failure::OutOfTime),
+    }
+}
+
+impl Reply {
+    /// The reply as the generated code expects it; an error body made
+    /// decodable.
+    fn into_response(self) -> Response {
+        let Reply {
+            response: parts,
+            url,
+            body,
+        } = self;
+        let (body, rewritten) = if parts.status.as_u16() >= 400 {
+            (decodable_error(body), true)
+        } else {
+            (body, false)
+        };
+        let mut builder = http::Response::builder()
+            .status(parts.status)
+            .version(parts.version)
+            .url(url);
+        if let Some(headers) = builder.headers_mut() {
+            *headers = parts.headers;
+            if rewritten {
+                headers.insert(
+                    reqwest::header::CONTENT_TYPE,
+                    reqwest::header::HeaderValue::from_static("application/json"),
+                );
+            }
+            // The body is in memory now; its length is known from it.
+            headers.remove(reqwest::header::CONTENT_LENGTH);
+            headers.remove(reqwest::header::TRANSFER_ENCODING);
+        }
+        match builder.body(body) {
+            Ok(response) => Response::from(response),
+            // Unreachable with the typed parts above; an empty reply with
+            // the status is the least surprising fallback.
+            Err(_) => {
+                let mut response = http::Response::new(Bytes::new());
+                *response.status_mut() = parts.status;
+                Response::from(response)
+            }
+        }
+    }
+}
+
+/// The body of an error reply, as `ClerkErrors` JSON.
 ///
 /// Clerk's own errors pass unchanged. A body that is something else (an HTML
 /// page from a load balancer, an empty body, truncated JSON) is replaced by a
 /// `ClerkErrors` with no errors and the start of the original body under
 /// `meta`, so the status and headers reach [`crate::Error::Api`] instead of
 /// being lost in a decoding error.
-async fn decodable_error(mut response: Response) -> Response {
-    let status = response.status();
-    let version = response.version();
-    let headers = std::mem::take(response.headers_mut());
-    let mut body = Vec::new();
-    while body.len() < MAX_ERROR_BODY {
-        match response.chunk().await {
-            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
-            Ok(None) | Err(_) => break,
-        }
+fn decodable_error(body: Bytes) -> Bytes {
+    if serde_json::from_slice::<api::types::ClerkErrors>(&body).is_ok() {
+        return body;
     }
-    let clerk_shaped = serde_json::from_slice::<api::types::ClerkErrors>(&body).is_ok();
-    let body = if clerk_shaped {
-        body
-    } else {
-        let text = excerpt(&body[..body.len().min(EXCERPT_LEN)]);
-        serde_json::to_vec(&serde_json::json!({
-            "errors": [],
-            "meta": { RAW_BODY_META: text },
-        }))
-        .unwrap_or_default()
-    };
-    let mut rebuilt = http::Response::new(body);
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
-    rebuilt.headers_mut().insert(
-        reqwest::header::CONTENT_TYPE,
-        reqwest::header::HeaderValue::from_static("application/json"),
-    );
-    rebuilt
-        .headers_mut()
-        .remove(reqwest::header::CONTENT_LENGTH);
-    Response::from(rebuilt)
+    let text = excerpt(&body[..body.len().min(EXCERPT_LEN)]);
+    serde_json::to_vec(&serde_json::json!({
+        "errors": [],
+        "meta": { RAW_BODY_META: text },
+    }))
+    .unwrap_or_default()
+    .into()
 }
+
+/// Carried by the error of a reply over [`Settings::max_response_size`](crate::client::Settings).
+#[derive(Debug)]
+pub(crate) struct ReplyTooLarge {
+    pub(crate) limit: usize,
+}
+
+impl std::fmt::Display for ReplyTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the reply is larger than the {} limit",
+            body::human_size(self.limit)
+        )
+    }
+}
+
+impl std::error::Error for ReplyTooLarge {}
+
+/// Carried by the error of a call whose retry budget ran out.
+#[derive(Debug)]
+pub(crate) struct OutOfTime {
+    budget: Duration,
+}
+
+impl std::fmt::Display for OutOfTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the call's time budget of {:?} (RetryPolicy::max_elapsed) ran out",
+            self.budget
+        )
+    }
+}
+
+impl std::error::Error for OutOfTime {}
 
 /// Runs a hand-written request through the same hooks as generated ones.
 pub(crate) async fn send(

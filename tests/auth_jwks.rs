@@ -1,5 +1,6 @@
 //! The key set cache: single flight on a cold cache, refetch on key rotation, rate limit on
-//! unknown key ids, expiry, outages, and isolation between verifiers.
+//! unknown key ids, expiry (refreshed in the background), outages, and isolation between
+//! verifiers.
 
 mod auth_support;
 
@@ -138,8 +139,23 @@ async fn the_key_set_expires_after_its_ttl() {
     assert!(verifier.verify_session_token(&token).await.is_ok());
     assert_eq!(jwks_requests(&server).await, 1);
     tokio::time::sleep(Duration::from_millis(400)).await;
+    // Past its TTL, the set still answers at once and is refreshed behind.
+    assert!(verifier.verify_session_token(&token).await.is_ok());
+    wait_for_jwks_requests(&server, 2).await;
     assert!(verifier.verify_session_token(&token).await.is_ok());
     assert_eq!(jwks_requests(&server).await, 2);
+}
+
+/// Waits (up to two seconds) until the stub has received `count` key set requests.
+async fn wait_for_jwks_requests(server: &MockServer, count: usize) {
+    let started = std::time::Instant::now();
+    while jwks_requests(server).await < count {
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "expected {count} key set requests"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 #[tokio::test]
@@ -172,6 +188,7 @@ async fn outages_are_server_faults_and_stale_keys_are_kept() {
         .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(verifier.verify_session_token(&token).await.is_ok());
+    wait_for_jwks_requests(&server, 1).await;
     assert_eq!(
         jwks_requests(&server).await,
         1,

@@ -795,3 +795,24 @@ fn every_reason_has_a_clerk_reason_string() {
         "token-invalid-authorized-parties"
     );
 }
+
+#[tokio::test]
+async fn a_non_ascii_cookie_next_to_the_session_cookie_keeps_the_user_signed_in() {
+    let token = TestKey::instance().session_token();
+    let verifier = pem_verifier();
+    // `theme=café` as a script may write it: `é` as one Latin-1 byte, which is neither visible
+    // ASCII nor UTF-8. Only that cookie is lost.
+    let mut latin1 = b"theme=caf\xe9; __session=".to_vec();
+    latin1.extend_from_slice(token.as_bytes());
+    // The same in UTF-8, and percent-encoded, after the session cookie.
+    let utf8 = format!("__session={token}; theme=café; note=caf%C3%A9");
+    for cookie in [latin1, utf8.into_bytes()] {
+        let mut jar = HeaderMap::new();
+        jar.insert(
+            http::header::COOKIE,
+            http::HeaderValue::from_bytes(&cookie).expect("header bytes"),
+        );
+        let state = verifier.authenticate(&jar).await;
+        assert_eq!(signed_in_sub(&state), Some("user_2abc"), "{state:?}");
+    }
+}

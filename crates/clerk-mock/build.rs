@@ -99,11 +99,23 @@ fn generate(doc: &Value) -> Result<String, String> {
             None => (200, None),
         };
         let echo = echo_param(op.path, response.as_ref());
+        let errors: Vec<String> = op
+            .op
+            .get("responses")
+            .and_then(Value::as_object)
+            .map(|r| {
+                r.keys()
+                    .filter(|code| code.starts_with('4') || code.starts_with('5'))
+                    .filter(|code| code.parse::<u16>().is_ok())
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
         let _ = writeln!(
             code,
             "    Operation {{ id: {id:?}, method: {method:?}, path: {path:?}, public: {public}, \
              query: &[{query}], body: {body}, status: {status}, response: {response}, \
-             echo_id_param: {echo} }},",
+             echo_id_param: {echo}, errors: &[{errors}] }},",
             method = op.method.to_uppercase(),
             path = op.path,
             response = match &response {
@@ -114,6 +126,7 @@ fn generate(doc: &Value) -> Result<String, String> {
                 Some(p) => format!("Some({p:?})"),
                 None => "None".into(),
             },
+            errors = errors.join(", "),
         );
     }
     code.push_str("];\n");

@@ -29,6 +29,11 @@
 //! Every decision (accepted token kinds, statuses, the challenge header) is made by
 //! [`RouteAuth`], which the actix-web middleware shares: both frameworks answer the same
 //! request the same way.
+//!
+//! The pages of a web app use [`WebAuthLayer`] instead: it runs the full decision of
+//! [`RequestAuthenticator`](super::RequestAuthenticator) (cookies, handshake, refresh,
+//! satellites), redirects handshakes and puts the cookies on the handler's response; see
+//! [`web`].
 
 use std::convert::Infallible;
 use std::task::{Context, Poll};
@@ -39,6 +44,10 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use futures::future::BoxFuture;
 use tower::{Layer, Service};
+
+pub mod web;
+
+pub use web::{WebAuthLayer, WebAuthService};
 
 pub use super::AuthRejection;
 use super::route::Admitted;

@@ -16,6 +16,10 @@ pub(crate) const API_VERSION: &str = crate::client::API_VERSION;
 /// Default Backend API base URL.
 pub(crate) const DEFAULT_API_URL: &str = "https://api.clerk.com/v1";
 
+/// Largest reply of the Backend API that verification reads: a key set, or the answer to a
+/// machine-token verification. Real ones are a few KiB.
+pub const MAX_BACKEND_REPLY_SIZE: usize = 1024 * 1024;
+
 /// Why a Backend API call did not produce a usable answer.
 #[derive(Debug)]
 pub(crate) enum BackendError {
@@ -54,6 +58,8 @@ pub(crate) struct HttpBackend {
     api_url: String,
     /// The `Authorization` header value, marked sensitive so that it stays out of logs.
     authorization: reqwest::header::HeaderValue,
+    /// Limit for a key set fetch, shorter than the client's: a verification may be waiting.
+    jwks_timeout: Duration,
 }
 
 impl fmt::Debug for HttpBackend {
@@ -61,6 +67,7 @@ impl fmt::Debug for HttpBackend {
         f.debug_struct("HttpBackend")
             .field("api_url", &self.api_url)
             .field("authorization", &"[redacted]")
+            .field("jwks_timeout", &self.jwks_timeout)
             .finish()
     }
 }
@@ -70,6 +77,7 @@ impl HttpBackend {
         client: reqwest::Client,
         api_url: &str,
         secret_key: &str,
+        jwks_timeout: Duration,
     ) -> Result<Self, super::ConfigError> {
         let mut authorization = reqwest::header::HeaderValue::try_from(format!(
             "Bearer {secret_key}"
@@ -85,14 +93,18 @@ impl HttpBackend {
             client,
             api_url: api_url.trim_end_matches('/').to_owned(),
             authorization,
+            jwks_timeout,
         })
     }
 
-    /// A client with timeouts suited to calls made while a request waits.
+    /// A client with timeouts suited to calls made while a request waits, following no
+    /// redirect: the Backend API does not redirect, and a redirect followed could take the
+    /// secret key elsewhere.
     pub(crate) fn default_client() -> Result<reqwest::Client, super::ConfigError> {
         let builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(crate::client::USER_AGENT);
         // The same TLS setup as the API client: ring, handed to this client
         // only (no process-wide provider is installed).
@@ -104,18 +116,40 @@ impl HttpBackend {
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Vec<u8>, BackendError> {
-        let response = request
+        let mut response = request
             .header(reqwest::header::AUTHORIZATION, self.authorization.clone())
             .header("Clerk-API-Version", API_VERSION)
             .send()
             .await
             .map_err(|e| BackendError::Unavailable(format!("Backend API request failed: {e}")))?;
         let status = response.status();
-        let body = response.bytes().await.map_err(|e| {
-            BackendError::Unavailable(format!("reading the Backend API reply failed: {e}"))
-        })?;
         match status.as_u16() {
-            200..=299 => Ok(body.to_vec()),
+            // Only a success body is read, and never more than the limit.
+            200..=299 => crate::body::read_limited(&mut response, MAX_BACKEND_REPLY_SIZE)
+                .await
+                .map(|body| body.to_vec())
+                .map_err(|e| match e {
+                    crate::body::ReadError::TooLarge { limit } => {
+                        BackendError::Unavailable(format!(
+                            "the Backend API reply is larger than {}; refused",
+                            crate::body::human_size(limit)
+                        ))
+                    }
+                    crate::body::ReadError::Transport(e) => BackendError::Unavailable(format!(
+                        "reading the Backend API reply failed: {e}"
+                    )),
+                }),
+            300..=399 => Err(BackendError::Unavailable(format!(
+                "the Backend API answered HTTP {status} with a redirect to {}, not followed \
+                 (the Backend API does not redirect: check the API URL)",
+                response
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .map_or_else(
+                        || "nowhere".to_owned(),
+                        |l| crate::error::excerpt(l.as_bytes())
+                    )
+            ))),
             400 | 404 | 422 => Err(BackendError::TokenRejected),
             401 | 403 => Err(BackendError::Unavailable(format!(
                 "the Backend API refused the secret key (HTTP {status}); check CLERK_SECRET_KEY"
@@ -131,7 +165,8 @@ impl Backend for HttpBackend {
     fn fetch_jwks(&self) -> BoxFuture<'_, Result<Vec<u8>, BackendError>> {
         Box::pin(async move {
             let url = format!("{}/jwks", self.api_url);
-            match self.send(self.client.get(url)).await {
+            let request = self.client.get(url).timeout(self.jwks_timeout);
+            match self.send(request).await {
                 // A 404 here is not about any token: report it as an outage.
                 Err(BackendError::TokenRejected) => Err(BackendError::Unavailable(
                     "the Backend API refused the key set request".to_owned(),

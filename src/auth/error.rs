@@ -199,6 +199,14 @@ pub enum ConfigError {
     /// The Backend API URL is not an absolute http(s) URL.
     #[error("the Backend API URL is not an absolute http(s) URL")]
     InvalidApiUrl,
+    /// The Backend API URL is plain `http://` to a host other than this machine (the host is
+    /// given): the secret key would cross the network in cleartext.
+    #[error(
+        "the Backend API URL is plain http:// to `{0}`, which would send the secret key in \
+         cleartext; use https://, or http:// only to 127.0.0.1, ::1 or localhost \
+         (`danger_allow_insecure_http(true)` allows it for a TLS-terminating proxy on a trusted network)"
+    )]
+    InsecureApiUrl(String),
     /// An option has a value that can't work (its name and the problem are given).
     #[error("invalid value for `{0}`: {1}")]
     InvalidOption(&'static str, &'static str),

@@ -1,7 +1,11 @@
 //! Finding the token in a request's headers.
 
+use std::borrow::Cow;
+
 use http::HeaderMap;
-use http::header::{AUTHORIZATION, COOKIE};
+use http::header::AUTHORIZATION;
+
+use super::cookies::Cookies;
 
 /// The cookie a browser sends the session token in.
 pub(crate) const SESSION_COOKIE: &str = "__session";
@@ -22,14 +26,18 @@ pub(crate) enum TokenSource {
 /// `__session_<suffix>` wins over `__session`, as Clerk's own SDKs do. Without it, `__session`
 /// is used, else a single `__session_<anything>` cookie; several suffixed cookies without a
 /// known suffix are ambiguous and none is picked.
+///
+/// Cookies are read from the header bytes one by one (see [`Cookies`]): a cookie that is not
+/// text, set by some other code of the site, does not hide the session cookie.
 pub(crate) fn find_token<'h>(
     headers: &'h HeaderMap,
     cookie_suffix: Option<&str>,
-) -> Option<(&'h str, TokenSource)> {
+) -> Option<(Cow<'h, str>, TokenSource)> {
     if let Some(token) = bearer_token(headers) {
-        return Some((token, TokenSource::Header));
+        return Some((Cow::Borrowed(token), TokenSource::Header));
     }
-    session_cookie(headers, cookie_suffix).map(|t| (t, TokenSource::Cookie))
+    let cookies = Cookies::parse(headers);
+    session_cookie(&cookies, cookie_suffix).map(|t| (Cow::Owned(t.to_owned()), TokenSource::Cookie))
 }
 
 fn bearer_token(headers: &HeaderMap) -> Option<&str> {
@@ -41,21 +49,15 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     })
 }
 
-fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
-    // HTTP/2 may split cookies over several headers; each holds `name=value` pairs.
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| {
-            let (name, value) = pair.split_once('=')?;
-            let value = value.trim().trim_matches('"');
-            (!value.is_empty()).then_some((name.trim(), value))
-        })
+/// Cookies with a value, quotes removed.
+fn cookies<'c>(jar: &'c Cookies<'_>) -> impl Iterator<Item = (&'c str, &'c str)> {
+    jar.iter().filter_map(|(name, value)| {
+        let value = value.trim_matches('"');
+        (!value.is_empty()).then_some((name, value))
+    })
 }
 
-fn session_cookie<'h>(headers: &'h HeaderMap, suffix: Option<&str>) -> Option<&'h str> {
+fn session_cookie<'c>(headers: &'c Cookies<'_>, suffix: Option<&str>) -> Option<&'c str> {
     if let Some(suffix) = suffix {
         let suffixed = cookies(headers).find(|(name, _)| {
             name.strip_prefix(SESSION_COOKIE)
@@ -101,6 +103,10 @@ mod tests {
     use super::*;
     use http::HeaderValue;
 
+    fn find(h: &HeaderMap, suffix: Option<&str>) -> Option<(String, TokenSource)> {
+        find_token(h, suffix).map(|(t, s)| (t.into_owned(), s))
+    }
+
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (name, value) in pairs {
@@ -112,31 +118,45 @@ mod tests {
     #[test]
     fn bearer_scheme_is_case_insensitive_and_other_schemes_ignored() {
         let h = headers(&[("authorization", "bearer abc")]);
-        assert_eq!(find_token(&h, None), Some(("abc", TokenSource::Header)));
+        assert_eq!(find(&h, None), Some(("abc".into(), TokenSource::Header)));
         let h = headers(&[("authorization", "Basic abc"), ("cookie", "__session=xyz")]);
-        assert_eq!(find_token(&h, None), Some(("xyz", TokenSource::Cookie)));
+        assert_eq!(find(&h, None), Some(("xyz".into(), TokenSource::Cookie)));
         let h = headers(&[("authorization", "Bearer ")]);
-        assert_eq!(find_token(&h, None), None);
+        assert_eq!(find(&h, None), None);
     }
 
     #[test]
     fn suffixed_cookies() {
         let h = headers(&[("cookie", "a=1; __session_Ab12Cd34=tok")]);
-        assert_eq!(find_token(&h, None), Some(("tok", TokenSource::Cookie)));
+        assert_eq!(find(&h, None), Some(("tok".into(), TokenSource::Cookie)));
         let h = headers(&[("cookie", "__session_x=1; __session_y=2")]);
-        assert_eq!(
-            find_token(&h, None),
-            None,
-            "ambiguous without a known suffix"
-        );
-        assert_eq!(find_token(&h, Some("y")), Some(("2", TokenSource::Cookie)));
+        assert_eq!(find(&h, None), None, "ambiguous without a known suffix");
+        assert_eq!(find(&h, Some("y")), Some(("2".into(), TokenSource::Cookie)));
         let h = headers(&[("cookie", "__session=plain"), ("cookie", "__session_y=2")]);
-        assert_eq!(find_token(&h, Some("y")), Some(("2", TokenSource::Cookie)));
+        assert_eq!(find(&h, Some("y")), Some(("2".into(), TokenSource::Cookie)));
         assert_eq!(
-            find_token(&h, Some("z")),
-            Some(("plain", TokenSource::Cookie))
+            find(&h, Some("z")),
+            Some(("plain".into(), TokenSource::Cookie))
         );
-        assert_eq!(find_token(&h, None), Some(("plain", TokenSource::Cookie)));
+        assert_eq!(find(&h, None), Some(("plain".into(), TokenSource::Cookie)));
+    }
+
+    #[test]
+    fn a_non_ascii_cookie_does_not_hide_the_session_cookie() {
+        // `theme=café` written by a script as Latin-1 bytes, then a valid session cookie.
+        let mut h = HeaderMap::new();
+        h.insert(
+            http::header::COOKIE,
+            HeaderValue::from_bytes(b"theme=caf\xe9; __session=tok").expect("header bytes"),
+        );
+        assert_eq!(find(&h, None), Some(("tok".into(), TokenSource::Cookie)));
+        // Percent-encoded UTF-8 in another cookie, and the suffixed cookie in a second header.
+        let mut h = headers(&[("cookie", "theme=caf%C3%A9")]);
+        h.append(
+            http::header::COOKIE,
+            HeaderValue::from_bytes("x=café; __session_y=2".as_bytes()).expect("header bytes"),
+        );
+        assert_eq!(find(&h, Some("y")), Some(("2".into(), TokenSource::Cookie)));
     }
 
     #[test]

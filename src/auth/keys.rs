@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use futures::FutureExt as _;
+use futures::future::BoxFuture;
 use ring::signature::{self, RsaPublicKeyComponents};
 use serde::Deserialize;
 
@@ -305,9 +307,24 @@ pub(crate) enum KeyLookup {
 pub(crate) struct CachePolicy {
     /// How long a fetched key set is used before it is fetched again.
     pub ttl: Duration,
-    /// Minimum time between two fetches, whatever their trigger or outcome. Bounds the load an
-    /// attacker can cause with made-up `kid`s, and the retry rate while the API is down.
+    /// How long past its TTL a key set is still served while it is being refreshed or while
+    /// refreshing fails. Bounds how long a key removed from the instance stays trusted when
+    /// the Backend API cannot be reached.
+    pub max_stale: Duration,
+    /// Minimum time from the end of one fetch to the start of the next, whatever their trigger
+    /// or outcome. Bounds the load an attacker can cause with made-up `kid`s and the retry rate
+    /// while the API is down; after a failed fetch it is a negative cache: callers that need a
+    /// fetch fail at once instead of each waiting for one.
     pub min_refetch_interval: Duration,
+}
+
+/// A fetch under way, shared by everyone who waits for it (single flight).
+#[derive(Clone)]
+struct Flight {
+    done: futures::future::Shared<BoxFuture<'static, ()>>,
+    /// Whether a spawned task drives the fetch. Without a tokio runtime there is none, and a
+    /// caller has to drive it by awaiting it.
+    detached: bool,
 }
 
 #[derive(Default)]
@@ -315,38 +332,49 @@ struct CacheState {
     keys: HashMap<String, Arc<VerifyKey>>,
     /// When the last successful fetch finished.
     fetched_at: Option<Instant>,
-    /// When the last fetch attempt (successful or not) started.
-    attempted_at: Option<Instant>,
-    /// Number of finished fetch attempts; lets waiters see that someone fetched meanwhile.
-    attempts: u64,
+    /// When the last fetch attempt (successful or not) finished.
+    attempt_ended_at: Option<Instant>,
+    /// Whether that attempt failed.
+    last_attempt_failed: bool,
+    /// The fetch under way, if any.
+    flight: Option<Flight>,
 }
 
-/// A key set fetched from the Backend API, owned by one verifier.
-///
-/// The cache is deliberately not process-wide: two verifiers configured for two Clerk
-/// instances must never see each other's keys, even when the `kid`s collide.
-pub(crate) struct JwksCache {
+impl CacheState {
+    fn age(&self, now: Instant) -> Option<Duration> {
+        self.fetched_at.map(|t| now.duration_since(t))
+    }
+
+    /// The key set, if it may still be used at all (fresh or stale within bounds).
+    fn usable_keys(
+        &self,
+        now: Instant,
+        policy: &CachePolicy,
+    ) -> Option<&HashMap<String, Arc<VerifyKey>>> {
+        let limit = policy.ttl.saturating_add(policy.max_stale);
+        self.age(now).filter(|age| *age < limit).map(|_| &self.keys)
+    }
+
+    fn lookup(&self, kid: &str, now: Instant, policy: &CachePolicy) -> KeyLookup {
+        match self.usable_keys(now, policy) {
+            Some(keys) => match keys.get(kid) {
+                Some(key) => KeyLookup::Found(key.clone()),
+                None => KeyLookup::Unknown,
+            },
+            None => KeyLookup::Unavailable,
+        }
+    }
+}
+
+struct CacheInner {
     policy: CachePolicy,
     state: RwLock<CacheState>,
     /// Bumped each time a fetch brings a key set that differs from the one held, so that
     /// what was verified under the old keys (the verified-token cache) can be dropped.
     generation: AtomicU64,
-    /// Held while fetching, so that concurrent misses share one request (single flight).
-    /// `futures`' mutex is used because the crate's tokio dependency doesn't enable `sync`;
-    /// it is async-aware and queues waiters fairly.
-    fetch_lock: futures::lock::Mutex<()>,
 }
 
-impl JwksCache {
-    pub(crate) fn new(policy: CachePolicy) -> Self {
-        Self {
-            policy,
-            state: RwLock::new(CacheState::default()),
-            generation: AtomicU64::new(0),
-            fetch_lock: futures::lock::Mutex::new(()),
-        }
-    }
-
+impl CacheInner {
     fn read(&self) -> std::sync::RwLockReadGuard<'_, CacheState> {
         // A poisoned lock only means a panic elsewhere while holding it; the map is still sound.
         self.state.read().unwrap_or_else(|e| e.into_inner())
@@ -355,87 +383,162 @@ impl JwksCache {
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, CacheState> {
         self.state.write().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// A key set fetched from the Backend API, owned by one verifier.
+///
+/// The cache is deliberately not process-wide: two verifiers configured for two Clerk
+/// instances must never see each other's keys, even when the `kid`s collide.
+///
+/// Through an outage it keeps answering from what it has: a key set past its TTL is served
+/// at once while a refresh runs in the background (stale-while-revalidate), up to
+/// [`CachePolicy::max_stale`]; after a failed fetch no other fetch starts for
+/// [`CachePolicy::min_refetch_interval`], and callers that would need one fail at once.
+pub(crate) struct JwksCache {
+    inner: Arc<CacheInner>,
+}
+
+impl JwksCache {
+    pub(crate) fn new(policy: CachePolicy) -> Self {
+        Self {
+            inner: Arc::new(CacheInner {
+                policy,
+                state: RwLock::new(CacheState::default()),
+                generation: AtomicU64::new(0),
+            }),
+        }
+    }
 
     /// Finds the key for `kid`, fetching the key set when it is missing, stale, or lacks `kid`,
     /// within the limits of the [`CachePolicy`].
-    pub(crate) async fn get(&self, kid: &str, backend: &dyn Backend) -> KeyLookup {
+    pub(crate) async fn get(&self, kid: &str, backend: &Arc<dyn Backend>) -> KeyLookup {
+        let policy = &self.inner.policy;
+        {
+            // The common case, under a read lock only: a fresh set that has the key.
+            let state = self.inner.read();
+            let now = Instant::now();
+            if state.age(now).is_some_and(|age| age < policy.ttl)
+                && let Some(key) = state.keys.get(kid)
+            {
+                return KeyLookup::Found(key.clone());
+            }
+        }
+
         enum Next {
-            Fetch { seen_attempts: u64 },
-            WaitForFlight,
+            Answer(KeyLookup),
+            /// Wait for this fetch, then look again.
+            Wait(Flight),
+            /// Serve a stale key; the fetch refreshing the set must be driven here when no task
+            /// runs it.
+            Stale(Arc<VerifyKey>, Option<Flight>),
         }
         let next = {
-            let state = self.read();
+            let mut state = self.inner.write();
             let now = Instant::now();
-            let fresh = state
-                .fetched_at
-                .is_some_and(|t| now.duration_since(t) < self.policy.ttl);
-            let hit = state.keys.get(kid).cloned();
-            let may_fetch = state
-                .attempted_at
-                .is_none_or(|t| now.duration_since(t) >= self.policy.min_refetch_interval);
-            match hit {
-                Some(key) if fresh || !may_fetch => {
-                    // Fresh, or stale while refetching now would exceed the rate limit.
-                    return KeyLookup::Found(key);
+            let fresh = state.age(now).is_some_and(|age| age < policy.ttl);
+            let hit = state
+                .usable_keys(now, policy)
+                .and_then(|keys| keys.get(kid).cloned());
+            let may_start = state.flight.is_none()
+                && state
+                    .attempt_ended_at
+                    .is_none_or(|t| now.duration_since(t) >= policy.min_refetch_interval);
+            let current = state.flight.clone();
+            match (hit, current) {
+                (Some(key), _) if fresh => Next::Answer(KeyLookup::Found(key)),
+                // Stale but within bounds: answer now, refresh behind.
+                (Some(key), _) if may_start => {
+                    let flight = self.start(&mut state, backend);
+                    Next::Stale(key, (!flight.detached).then_some(flight))
                 }
-                _ if may_fetch => Next::Fetch {
-                    seen_attempts: state.attempts,
-                },
-                // Too soon to fetch again, but a fetch may be in flight: wait for its result.
-                _ => Next::WaitForFlight,
+                (Some(key), _) => Next::Stale(key, None),
+                // The API failed last time: don't make this caller wait for the retry too.
+                (None, Some(flight)) if state.last_attempt_failed && flight.detached => {
+                    Next::Answer(state.lookup(kid, now, policy))
+                }
+                (None, Some(flight)) => Next::Wait(flight),
+                (None, None) if may_start => Next::Wait(self.start(&mut state, backend)),
+                // Too soon after the last fetch (or its failure): answer from what is known.
+                (None, None) => Next::Answer(state.lookup(kid, now, policy)),
             }
         };
-
-        let _flight = self.fetch_lock.lock().await;
-        let seen_attempts = match next {
-            Next::WaitForFlight => return Self::lookup(&self.read(), kid),
-            Next::Fetch { seen_attempts } => seen_attempts,
-        };
-        if self.read().attempts != seen_attempts {
-            // Another caller fetched while this one waited: use its result.
-            return Self::lookup(&self.read(), kid);
-        }
-        self.write().attempted_at = Some(Instant::now());
-        let result = backend
-            .fetch_jwks()
-            .await
-            .and_then(|body| parse_jwks(&body));
-        let mut state = self.write();
-        state.attempts += 1;
-        match result {
-            Ok(keys) => {
-                tracing::debug!(keys = keys.len(), "fetched the instance's signing keys");
-                // The first key set replaces nothing that anything was verified with.
-                if !state.keys.is_empty() && !same_keys(&state.keys, &keys) {
-                    self.generation.fetch_add(1, Ordering::Release);
+        match next {
+            Next::Answer(answer) => answer,
+            Next::Stale(key, drive) => {
+                if let Some(flight) = drive {
+                    flight.done.await;
                 }
-                state.keys = keys;
-                state.fetched_at = Some(Instant::now());
+                KeyLookup::Found(key)
             }
-            Err(error) => {
-                // Keep the previous keys: a short API outage should not sign everyone out.
-                tracing::warn!(%error, "could not fetch the instance's signing keys");
+            Next::Wait(flight) => {
+                flight.done.await;
+                self.inner.read().lookup(kid, Instant::now(), policy)
             }
         }
-        Self::lookup(&state, kid)
     }
 
     /// Changes whenever the held key set changes.
     pub(crate) fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+        self.inner.generation.load(Ordering::Acquire)
     }
 
-    /// The key for `kid` if it is held now, fresh or not; never fetches.
+    /// The key for `kid` if it is held now and still usable (fresh, or stale within
+    /// [`CachePolicy::max_stale`]); never fetches.
     pub(crate) fn cached(&self, kid: &str) -> KeyLookup {
-        Self::lookup(&self.read(), kid)
+        self.inner
+            .read()
+            .lookup(kid, Instant::now(), &self.inner.policy)
     }
 
-    fn lookup(state: &CacheState, kid: &str) -> KeyLookup {
-        match state.keys.get(kid) {
-            Some(key) => KeyLookup::Found(key.clone()),
-            None if state.fetched_at.is_some() => KeyLookup::Unknown,
-            None => KeyLookup::Unavailable,
-        }
+    /// Starts a fetch and records it as the one under way.
+    ///
+    /// The fetch runs in its own task when a tokio runtime is present, so that it completes
+    /// (and is recorded) even when the caller that started it stops waiting.
+    fn start(&self, state: &mut CacheState, backend: &Arc<dyn Backend>) -> Flight {
+        // A weak handle: a fetch outliving its verifier just drops its result.
+        let cache = Arc::downgrade(&self.inner);
+        let backend = Arc::clone(backend);
+        let fetch: BoxFuture<'static, ()> = Box::pin(async move {
+            let result = backend
+                .fetch_jwks()
+                .await
+                .and_then(|body| parse_jwks(&body));
+            let Some(cache) = cache.upgrade() else {
+                return;
+            };
+            let mut state = cache.write();
+            let now = Instant::now();
+            state.flight = None;
+            state.attempt_ended_at = Some(now);
+            match result {
+                Ok(keys) => {
+                    tracing::debug!(keys = keys.len(), "fetched the instance's signing keys");
+                    // The first key set replaces nothing that anything was verified with.
+                    if !state.keys.is_empty() && !same_keys(&state.keys, &keys) {
+                        cache.generation.fetch_add(1, Ordering::Release);
+                    }
+                    state.keys = keys;
+                    state.fetched_at = Some(now);
+                    state.last_attempt_failed = false;
+                }
+                Err(error) => {
+                    // Keep the previous keys: a short API outage should not sign everyone out.
+                    tracing::warn!(%error, "could not fetch the instance's signing keys");
+                    state.last_attempt_failed = true;
+                }
+            }
+        });
+        let done = fetch.shared();
+        let detached = match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(done.clone());
+                true
+            }
+            Err(_) => false,
+        };
+        let flight = Flight { done, detached };
+        state.flight = Some(flight.clone());
+        flight
     }
 }
 

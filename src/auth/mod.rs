@@ -16,6 +16,19 @@
 //!   [refetch interval](VerifierBuilder::jwks_refetch_interval); concurrent misses share a
 //!   single request.
 //!
+//! # Through Backend API outages
+//!
+//! - A key set past its TTL is served at once while a refresh runs in the background
+//!   (stale-while-revalidate), for up to [an hour](VerifierBuilder::jwks_max_stale) past the
+//!   TTL; a hanging API never holds up a verification that has a cached key.
+//! - A fetch is limited to [3 s](VerifierBuilder::jwks_fetch_timeout). After a failed one, no
+//!   other starts within the refetch interval, and verifications that need keys fail at once
+//!   with [`SignedOutReason::KeysUnavailable`] rather than each waiting for a fetch.
+//! - Replies are read up to [`MAX_BACKEND_REPLY_SIZE`] (1 MiB), counted as they arrive; a
+//!   longer one is refused without being read.
+//! - The API URL must be `https://`, or `http://` to this machine only
+//!   ([`VerifierBuilder::danger_allow_insecure_http`] lifts that); redirects are not followed.
+//!
 //! # Checks on session tokens
 //!
 //! Signature (`RS256` only by default; `none` and `HS*` can't even be configured; the header
@@ -126,12 +139,15 @@
 mod backend;
 mod cache;
 mod claims;
+mod cookies;
 mod error;
 mod extract;
 mod jwt;
 mod keys;
 mod kinds;
 mod machine;
+mod outcome;
+pub mod request;
 mod route;
 mod verifier;
 
@@ -140,6 +156,7 @@ pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
 
+pub use backend::MAX_BACKEND_REPLY_SIZE;
 pub use cache::TokenCacheStats;
 pub use claims::{
     Actor, Entitlement, EntitlementScope, FactorVerificationAge, OrganizationClaims, SessionClaims,
@@ -148,8 +165,11 @@ pub use error::{ConfigError, SignedOutReason};
 pub use keys::Algorithm;
 pub use kinds::{TokenKind, TokenKinds};
 pub use machine::MachineClaims;
+pub use outcome::{AuthReason, RefreshFailure, RequestOutcome};
+pub use request::{RequestAuthenticator, RequestAuthenticatorBuilder};
 pub use route::{AuthRejection, RouteAuth};
 pub use verifier::{
-    AuthState, DEFAULT_CLOCK_SKEW, DEFAULT_JWKS_CACHE_TTL, DEFAULT_JWKS_REFETCH_INTERVAL,
-    DEFAULT_MAX_TOKEN_SIZE, DEFAULT_TOKEN_CACHE_MAX_AGE, Principal, Verifier, VerifierBuilder,
+    AuthState, DEFAULT_CLOCK_SKEW, DEFAULT_JWKS_CACHE_TTL, DEFAULT_JWKS_FETCH_TIMEOUT,
+    DEFAULT_JWKS_MAX_STALE, DEFAULT_JWKS_REFETCH_INTERVAL, DEFAULT_MAX_TOKEN_SIZE,
+    DEFAULT_TOKEN_CACHE_MAX_AGE, Principal, Verifier, VerifierBuilder,
 };

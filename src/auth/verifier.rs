@@ -1,5 +1,6 @@
 //! The verifier: configuration, and the checks run on each token.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,8 +22,13 @@ use super::{ConfigError, MachineClaims, SignedOutReason, TokenKind, TokenKinds};
 pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(5);
 /// Default lifetime of a fetched key set.
 pub const DEFAULT_JWKS_CACHE_TTL: Duration = Duration::from_secs(300);
-/// Default minimum time between two key set fetches.
+/// Default minimum time between two key set fetches (from the end of one to the start of the
+/// next).
 pub const DEFAULT_JWKS_REFETCH_INTERVAL: Duration = Duration::from_secs(5);
+/// Default time past its TTL that a key set is still served while it cannot be refreshed.
+pub const DEFAULT_JWKS_MAX_STALE: Duration = Duration::from_secs(60 * 60);
+/// Default limit for one key set fetch.
+pub const DEFAULT_JWKS_FETCH_TIMEOUT: Duration = Duration::from_secs(3);
 /// Default size limit of a token, in bytes. Session tokens are far smaller; the browser's
 /// cookie limit is about 4 KiB.
 pub const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
@@ -141,10 +147,13 @@ pub struct VerifierBuilder {
     max_token_size: usize,
     jwks_cache_ttl: Duration,
     jwks_refetch_interval: Duration,
+    jwks_max_stale: Duration,
+    jwks_fetch_timeout: Duration,
     token_cache_entries: usize,
     token_cache_max_age: Duration,
     accept: TokenKinds,
     http_client: Option<reqwest::Client>,
+    allow_insecure_http: bool,
     clock: Option<Clock>,
 }
 
@@ -167,9 +176,12 @@ impl fmt::Debug for VerifierBuilder {
             .field("max_token_size", &self.max_token_size)
             .field("jwks_cache_ttl", &self.jwks_cache_ttl)
             .field("jwks_refetch_interval", &self.jwks_refetch_interval)
+            .field("jwks_max_stale", &self.jwks_max_stale)
+            .field("jwks_fetch_timeout", &self.jwks_fetch_timeout)
             .field("token_cache_entries", &self.token_cache_entries)
             .field("token_cache_max_age", &self.token_cache_max_age)
             .field("accept", &self.accept)
+            .field("allow_insecure_http", &self.allow_insecure_http)
             .finish_non_exhaustive()
     }
 }
@@ -190,10 +202,13 @@ impl Default for VerifierBuilder {
             max_token_size: DEFAULT_MAX_TOKEN_SIZE,
             jwks_cache_ttl: DEFAULT_JWKS_CACHE_TTL,
             jwks_refetch_interval: DEFAULT_JWKS_REFETCH_INTERVAL,
+            jwks_max_stale: DEFAULT_JWKS_MAX_STALE,
+            jwks_fetch_timeout: DEFAULT_JWKS_FETCH_TIMEOUT,
             token_cache_entries: 0,
             token_cache_max_age: DEFAULT_TOKEN_CACHE_MAX_AGE,
             accept: TokenKinds::SESSION,
             http_client: None,
+            allow_insecure_http: false,
             clock: None,
         }
     }
@@ -253,8 +268,22 @@ impl VerifierBuilder {
     }
 
     /// The Backend API base URL; defaults to `https://api.clerk.com/v1`.
+    ///
+    /// Key set fetches and machine-token verifications carry the secret key, so
+    /// [`build`](Self::build) refuses plain `http://` unless the host is this machine
+    /// (`127.0.0.0/8`, `::1`, `localhost`); see
+    /// [`danger_allow_insecure_http`](Self::danger_allow_insecure_http).
     pub fn api_url(mut self, url: impl Into<String>) -> Self {
         self.api_url = url.into();
+        self
+    }
+
+    /// Allows a plain `http://` API URL to a host other than this machine.
+    ///
+    /// Off by default, and best left off: the secret key then crosses the network in
+    /// cleartext. Turn it on only for a TLS-terminating proxy on a network you trust.
+    pub fn danger_allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
         self
     }
 
@@ -305,10 +334,36 @@ impl VerifierBuilder {
         self
     }
 
-    /// Minimum time between two key set fetches, including those caused by an unknown `kid`;
-    /// 5 s by default. Zero refetches on every unknown `kid`.
+    /// Minimum time from the end of one key set fetch to the start of the next, including
+    /// fetches caused by an unknown `kid`; 5 s by default. Zero refetches on every unknown
+    /// `kid`.
+    ///
+    /// After a failed fetch this is a negative cache: for this long, a verification that
+    /// needs a fetch fails at once with [`SignedOutReason::KeysUnavailable`] instead of
+    /// waiting for another.
     pub fn jwks_refetch_interval(mut self, interval: Duration) -> Self {
         self.jwks_refetch_interval = interval;
+        self
+    }
+
+    /// How long past its TTL a key set is still used while it cannot be refreshed; one hour by
+    /// default.
+    ///
+    /// A key set past its TTL is served at once while a refresh runs in the background, so
+    /// a slow or unreachable API does not slow verifications down; once it is older than the
+    /// TTL plus this, it is no longer used and verifications fail with
+    /// [`SignedOutReason::KeysUnavailable`] until a fetch succeeds. This bounds how long a key
+    /// removed from the instance stays trusted when the API cannot be reached.
+    pub fn jwks_max_stale(mut self, max_stale: Duration) -> Self {
+        self.jwks_max_stale = max_stale;
+        self
+    }
+
+    /// Limit for one key set fetch; 3 s by default. When no usable key set is cached, a
+    /// verification waits for the fetch, so this is kept shorter than the HTTP client's own
+    /// limit. It applies to a client given with [`http_client`](Self::http_client) too.
+    pub fn jwks_fetch_timeout(mut self, timeout: Duration) -> Self {
+        self.jwks_fetch_timeout = timeout;
         self
     }
 
@@ -348,7 +403,8 @@ impl VerifierBuilder {
         self
     }
 
-    /// The HTTP client for Backend API calls. By default one is created with short timeouts.
+    /// The HTTP client for Backend API calls. By default one is created with short timeouts
+    /// that follows no redirect; a client given here keeps its own redirect policy.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
@@ -386,14 +442,29 @@ impl VerifierBuilder {
         let backend: Option<Arc<dyn Backend>> = match &self.secret_key {
             Some(secret) => {
                 let url = self.api_url.trim();
-                if !(url.starts_with("https://") || url.starts_with("http://")) {
-                    return Err(ConfigError::InvalidApiUrl);
+                match crate::secure_url::check(url, self.allow_insecure_http) {
+                    Ok(_) => {}
+                    Err(crate::secure_url::UrlProblem::Cleartext(host)) => {
+                        return Err(ConfigError::InsecureApiUrl(host));
+                    }
+                    Err(_) => return Err(ConfigError::InvalidApiUrl),
+                }
+                if self.jwks_fetch_timeout.is_zero() {
+                    return Err(ConfigError::InvalidOption(
+                        "jwks_fetch_timeout",
+                        "must be positive",
+                    ));
                 }
                 let client = match self.http_client {
                     Some(client) => client,
                     None => HttpBackend::default_client()?,
                 };
-                Some(Arc::new(HttpBackend::new(client, url, secret.trim())?))
+                Some(Arc::new(HttpBackend::new(
+                    client,
+                    url,
+                    secret.trim(),
+                    self.jwks_fetch_timeout,
+                )?))
             }
             None => None,
         };
@@ -402,6 +473,7 @@ impl VerifierBuilder {
             (None, Some(json), _) => KeySource::Static(RwLock::new(Arc::new(key_set(json)?))),
             (None, None, Some(_)) => KeySource::Jwks(JwksCache::new(CachePolicy {
                 ttl: self.jwks_cache_ttl,
+                max_stale: self.jwks_max_stale,
                 min_refetch_interval: self.jwks_refetch_interval,
             })),
             (None, None, None) => return Err(ConfigError::NoKeySource),
@@ -607,7 +679,7 @@ impl Verifier {
     pub async fn authenticate_with(&self, headers: &HeaderMap, accept: TokenKinds) -> AuthState {
         let state: AuthState = match self.locate(headers, accept) {
             Err(reason) => Err(reason),
-            Ok((token, accept)) => self.verify_token(token, accept).await,
+            Ok((token, accept)) => self.verify_token(&token, accept).await,
         }
         .into();
         log_outcome(&state);
@@ -619,7 +691,7 @@ impl Verifier {
     pub fn authenticate_sync(&self, headers: &HeaderMap) -> AuthState {
         let state: AuthState = match self.locate(headers, self.inner.accept) {
             Err(reason) => Err(reason),
-            Ok((token, accept)) => self.verify_token_sync(token, accept),
+            Ok((token, accept)) => self.verify_token_sync(&token, accept),
         }
         .into();
         log_outcome(&state);
@@ -631,7 +703,7 @@ impl Verifier {
         &self,
         headers: &'h HeaderMap,
         accept: TokenKinds,
-    ) -> Result<(&'h str, TokenKinds), SignedOutReason> {
+    ) -> Result<(Cow<'h, str>, TokenKinds), SignedOutReason> {
         match find_token(headers, self.inner.cookie_suffix.as_deref()) {
             None => Err(SignedOutReason::TokenMissing),
             Some((token, TokenSource::Header)) => Ok((token, accept)),
@@ -931,7 +1003,10 @@ impl Verifier {
             .wrapping_add(fetched)
     }
 
-    async fn key_for(&self, kid: Option<&str>) -> Result<Arc<VerifyKey>, SignedOutReason> {
+    pub(crate) async fn key_for(
+        &self,
+        kid: Option<&str>,
+    ) -> Result<Arc<VerifyKey>, SignedOutReason> {
         let KeySource::Jwks(cache) = &self.inner.keys else {
             return self.key_at_hand(kid);
         };
@@ -939,7 +1014,7 @@ impl Verifier {
         let Some(backend) = &self.inner.backend else {
             return Err(SignedOutReason::KeysUnavailable);
         };
-        key_found(cache.get(kid, backend.as_ref()).await)
+        key_found(cache.get(kid, backend).await)
     }
 
     /// The key for `kid` among the keys held now, without fetching.

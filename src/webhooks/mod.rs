@@ -46,6 +46,9 @@
 //! - The timestamp must be within [`DEFAULT_TOLERANCE`] (five minutes) of the clock, in
 //!   both directions, to stop replays; see [`VerifierBuilder::clock_skew`] and, for tests,
 //!   [`VerifierBuilder::clock`].
+//! - The timestamp check leaves a replay window of the tolerance. An optional replay guard
+//!   ([`VerifierBuilder::replay_guard`], [`InMemorySeenIds`] or a shared store, see
+//!   [`replay`]) remembers accepted deliveries and refuses one arriving again.
 //! - The Standard Webhooks header names (`webhook-id`, `webhook-timestamp`,
 //!   `webhook-signature`) are accepted too.
 //! - Failures are typed ([`VerifyError`], [`SecretError`]); none of them shows the secret,
@@ -100,6 +103,7 @@ mod axum;
 mod event;
 mod macros;
 mod receive;
+pub mod replay;
 mod secret;
 pub mod types;
 mod verify;
@@ -108,6 +112,7 @@ pub use event::{Event, EventPayload, UnrecognizedEvent};
 #[cfg(any(feature = "axum", feature = "actix"))]
 pub use receive::VerifiedEvent;
 pub use receive::{BodyError, WebhookRejection};
+pub use replay::{DEFAULT_SEEN_IDS_CAPACITY, InMemorySeenIds, SeenIds, SeenIdsError};
 pub use secret::{SIGNING_SECRET_ENV, SecretError, SigningSecret};
 pub use verify::{
     DEFAULT_MAX_BODY_SIZE, DEFAULT_TOLERANCE, Verifier, VerifierBuilder, VerifyError, WebhookError,

@@ -24,7 +24,9 @@ pub type BodyError = Box<dyn StdError + Send + Sync>;
 /// [`max_body_size`](super::VerifierBuilder::max_body_size) (2 MiB by default), verifies the
 /// signature, decodes the event, and otherwise answers with a [`WebhookRejection`]:
 ///
-/// - `401 Unauthorized` when the delivery fails verification;
+/// - `401 Unauthorized` when the delivery fails verification (a replay included, with a
+///   replay guard);
+/// - `503 Service Unavailable` when the replay guard cannot be consulted;
 /// - `400 Bad Request` when its body cannot be read or is not an event;
 /// - `413 Payload Too Large` when its body is longer than the limit, which replaces the
 ///   framework's own body limit for this extractor.

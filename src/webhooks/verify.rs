@@ -1,6 +1,7 @@
 //! Checking that a delivery was signed with the endpoint's secret, recently.
 
 use super::Event;
+use super::replay::SeenIds;
 use super::secret::{SecretError, SigningSecret};
 use base64::Engine as _;
 use base64::engine::GeneralPurpose;
@@ -66,9 +67,12 @@ type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 /// when any of those is present, otherwise under the Standard Webhooks names
 /// (`webhook-id`, `webhook-timestamp`, `webhook-signature`); the two sets are never mixed.
 ///
+/// With a replay guard ([`VerifierBuilder::replay_guard`]), a delivery that passes is also
+/// recorded, and the same delivery arriving again is refused.
+///
 /// Build one with [`Verifier::builder`], or with the short constructors [`from_env`],
-/// [`from_secret`] and [`new`] for the defaults. Cloning is cheap; `Debug` does not show the
-/// secret.
+/// [`from_secret`] and [`new`] for the defaults. Cloning is cheap (clones share the replay
+/// guard); `Debug` does not show the secret.
 ///
 /// [`from_env`]: Self::from_env
 /// [`from_secret`]: Self::from_secret
@@ -79,6 +83,7 @@ pub struct Verifier {
     tolerance: Duration,
     clock: Option<Clock>,
     max_body_size: usize,
+    seen: Option<Arc<dyn SeenIds>>,
 }
 
 /// Settings for a webhook [`Verifier`]; start from [`Verifier::builder`] or
@@ -104,6 +109,7 @@ pub struct VerifierBuilder {
     clock_skew: Duration,
     clock: Option<Clock>,
     max_body_size: usize,
+    seen: Option<Arc<dyn SeenIds>>,
 }
 
 impl Default for VerifierBuilder {
@@ -113,6 +119,7 @@ impl Default for VerifierBuilder {
             clock_skew: DEFAULT_TOLERANCE,
             clock: None,
             max_body_size: DEFAULT_MAX_BODY_SIZE,
+            seen: None,
         }
     }
 }
@@ -123,6 +130,7 @@ impl fmt::Debug for VerifierBuilder {
             .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
             .field("clock_skew", &self.clock_skew)
             .field("max_body_size", &self.max_body_size)
+            .field("replay_guard", &self.seen.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -175,6 +183,26 @@ impl VerifierBuilder {
         self
     }
 
+    /// Refuses a delivery already accepted ([`VerifyError::Replayed`]), using `store` to
+    /// remember accepted ones: [`InMemorySeenIds`](super::InMemorySeenIds) for one process, a
+    /// shared store when several servers receive deliveries. Off by default. See
+    /// [`replay`](super::replay) for what is remembered and for how long.
+    ///
+    /// ```
+    /// use clerk_backend_api::webhooks::{InMemorySeenIds, Verifier};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let verifier = Verifier::builder()
+    ///     .secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    ///     .replay_guard(InMemorySeenIds::default())
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn replay_guard(mut self, store: impl SeenIds + 'static) -> Self {
+        self.seen = Some(Arc::new(store));
+        self
+    }
+
     /// Checks the secret and builds the verifier.
     pub fn build(self) -> Result<Verifier, SecretError> {
         let secret = self.secret.unwrap_or(Err(SecretError::Missing))?;
@@ -183,6 +211,7 @@ impl VerifierBuilder {
             tolerance: self.clock_skew,
             clock: self.clock,
             max_body_size: self.max_body_size,
+            seen: self.seen,
         })
     }
 }
@@ -200,6 +229,7 @@ impl Verifier {
             tolerance: DEFAULT_TOLERANCE,
             clock: None,
             max_body_size: DEFAULT_MAX_BODY_SIZE,
+            seen: None,
         }
     }
 
@@ -259,7 +289,28 @@ impl Verifier {
 
         // Signed as received: the timestamp's own bytes, not a reformatted number.
         let expected = self.secret.tag(id, timestamp, body);
-        check_signatures(&expected, signatures, names.signature.as_str())
+        check_signatures(&expected, signatures, names.signature.as_str())?;
+        match &self.seen {
+            Some(seen) => self.record(seen.as_ref(), id, seconds),
+            None => Ok(()),
+        }
+    }
+
+    /// Records an authentic delivery in the replay guard; refuses it if it was recorded before.
+    fn record(&self, seen: &dyn SeenIds, id: &[u8], timestamp: i64) -> Result<(), VerifyError> {
+        // Kept until the timestamp leaves the tolerance (plus a second for rounding): from
+        // then on the time check refuses the delivery by itself.
+        let left =
+            i128::from(timestamp) + i128::from(self.tolerance.as_secs()) - self.now_seconds() + 1;
+        let ttl = Duration::from_secs(u64::try_from(left).unwrap_or(0));
+        match seen.insert(&String::from_utf8_lossy(id), timestamp, ttl) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(VerifyError::Replayed),
+            Err(error) => {
+                tracing::warn!(%error, "the webhook replay guard could not be consulted");
+                Err(VerifyError::SeenIdsUnavailable(error.to_string()))
+            }
+        }
     }
 
     /// Checks a delivery, then decodes its body as an [`Event`].
@@ -284,11 +335,15 @@ impl Verifier {
             .map_or_else(SystemTime::now, |clock| clock())
     }
 
-    fn check_time(&self, timestamp: i64) -> Result<(), VerifyError> {
-        let now = match self.now().duration_since(UNIX_EPOCH) {
+    fn now_seconds(&self) -> i128 {
+        match self.now().duration_since(UNIX_EPOCH) {
             Ok(since) => i128::from(since.as_secs()),
             Err(before) => -i128::from(before.duration().as_secs()),
-        };
+        }
+    }
+
+    fn check_time(&self, timestamp: i64) -> Result<(), VerifyError> {
+        let now = self.now_seconds();
         let tolerance = self.tolerance;
         let seconds = |delta: i128| Duration::from_secs(u64::try_from(delta).unwrap_or(u64::MAX));
         let age = now - i128::from(timestamp);
@@ -322,6 +377,7 @@ impl fmt::Debug for Verifier {
                     "system"
                 },
             )
+            .field("replay_guard", &self.seen.is_some())
             .finish()
     }
 }
@@ -417,7 +473,8 @@ fn check_signatures(expected: &[u8], header: &[u8], name: &'static str) -> Resul
 
 /// Why a delivery failed verification.
 ///
-/// Every variant means the delivery must not be trusted; answer 401 without details.
+/// Every variant means the delivery must not be trusted; answer 401 without details (503
+/// for [`SeenIdsUnavailable`](Self::SeenIdsUnavailable), see [`WebhookError::status`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum VerifyError {
@@ -461,6 +518,14 @@ pub enum VerifyError {
         "no signature matches; the body was altered, or the signing secret is not this endpoint's"
     )]
     NoMatchingSignature,
+    /// The delivery is authentic but was accepted before: a replay. Only with a replay guard
+    /// ([`VerifierBuilder::replay_guard`]).
+    #[error("this delivery (same id and timestamp) was already accepted; it is a replay")]
+    Replayed,
+    /// The replay guard's store could not answer, so the delivery was refused rather than
+    /// risk a replay; answer 503 so that the sender tries again later.
+    #[error("the webhook replay guard could not be consulted: {0}")]
+    SeenIdsUnavailable(String),
 }
 
 /// Why a delivery was not accepted as an event.
@@ -477,10 +542,12 @@ pub enum WebhookError {
 }
 
 impl WebhookError {
-    /// The status to answer with: 401 for a failed verification, 400 for a body that
-    /// is not an event. Send it without the error's text.
+    /// The status to answer with: 401 for a failed verification, 503 when the replay
+    /// guard could not be consulted (the sender retries later), 400 for a body that is not
+    /// an event. Send it without the error's text.
     pub fn status(&self) -> StatusCode {
         match self {
+            Self::Verify(VerifyError::SeenIdsUnavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Verify(_) => StatusCode::UNAUTHORIZED,
             Self::Payload(_) => StatusCode::BAD_REQUEST,
         }

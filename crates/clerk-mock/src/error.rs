@@ -257,6 +257,17 @@ impl ApiError {
         )
     }
 
+    pub fn too_many_requests(retry_after: u64) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            "Too many requests",
+            format!(
+                "This instance sent more requests than its rate limit allows; retry in {retry_after} s (see Retry-After)."
+            ),
+        )
+    }
+
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -77,7 +77,12 @@ fn der(tag: u8, content: &[u8]) -> Vec<u8> {
 
 /// Signs `claims` as an RS256 JWT whose header names `kid`.
 pub(crate) fn sign_jwt(kid: &str, claims: &Value) -> Option<String> {
-    let header = json!({ "alg": "RS256", "kid": kid, "typ": "JWT" });
+    sign_jwt_with_header(json!({ "alg": "RS256", "kid": kid, "typ": "JWT" }), claims)
+}
+
+/// Signs `claims` as an RS256 JWT with the given header (which must say `alg: RS256`), for
+/// tokens whose header carries more than the key id (a category, another `typ`).
+pub(crate) fn sign_jwt_with_header(header: Value, claims: &Value) -> Option<String> {
     let mut message = URL_SAFE_NO_PAD.encode(header.to_string());
     message.push('.');
     message.push_str(&URL_SAFE_NO_PAD.encode(claims.to_string()));
@@ -93,6 +98,33 @@ pub(crate) fn sign_jwt(kid: &str, claims: &Value) -> Option<String> {
     message.push('.');
     message.push_str(&URL_SAFE_NO_PAD.encode(signature));
     Some(message)
+}
+
+/// Checks an RS256 JWT signed by this crate's key for the key id `kid` and returns its claims;
+/// `None` when it is not one (malformed, another key id or algorithm, a bad signature).
+/// Times are not checked: callers decide what an expired token means for them.
+pub(crate) fn verify_jwt(kid: &str, token: &str) -> Option<Value> {
+    let (message, signature) = token.rsplit_once('.')?;
+    let (header, claims) = message.split_once('.')?;
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
+    if header["alg"] != "RS256" || header["kid"] != kid {
+        return None;
+    }
+    let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+    ring::signature::UnparsedPublicKey::new(
+        &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+        key()?.public_key().as_ref(),
+    )
+    .verify(message.as_bytes(), &signature)
+    .ok()?;
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).ok()?).ok()?;
+    claims.is_object().then_some(claims)
+}
+
+/// The decoded header of a JWT-shaped string, without any check.
+pub(crate) fn jwt_header(token: &str) -> Option<Value> {
+    let header = token.split('.').next()?;
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()
 }
 
 #[cfg(test)]
@@ -116,6 +148,17 @@ mod tests {
         RsaPublicKeyComponents { n: &n, e: &e }
             .verify(&RSA_PKCS1_2048_8192_SHA256, message.as_bytes(), &signature)
             .expect("signature verifies");
+    }
+
+    #[test]
+    fn verify_accepts_own_tokens_only() {
+        let token = sign_jwt("ins_a", &json!({ "sub": "mch_1" })).expect("signing works");
+        assert_eq!(verify_jwt("ins_a", &token), Some(json!({ "sub": "mch_1" })));
+        assert_eq!(verify_jwt("ins_b", &token), None);
+        let (message, _) = token.rsplit_once('.').expect("three parts");
+        let forged = format!("{message}.{}", URL_SAFE_NO_PAD.encode([0u8; 256]));
+        assert_eq!(verify_jwt("ins_a", &forged), None);
+        assert_eq!(verify_jwt("ins_a", "not.a.jwt"), None);
     }
 
     #[test]

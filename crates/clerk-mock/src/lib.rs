@@ -6,7 +6,9 @@
 mod error;
 mod handlers;
 mod ids;
+mod issue;
 mod keys;
+mod rate_limit;
 mod request;
 mod router;
 mod server;
@@ -16,6 +18,8 @@ mod synth;
 mod validate;
 mod webhooks;
 
+pub use issue::{IssueError, OAuthAccessToken, OAuthAccessTokenBuilder};
+pub use rate_limit::RateLimit;
 pub use server::{DEFAULT_BODY_LIMIT, MockServer, MockServerBuilder, StartError};
 
 /// Ids (`operationId`) of the operations the mock keeps state for, in the order of the

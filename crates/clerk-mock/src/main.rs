@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: clerk-mock [--port N] [--secret-key KEY] [--webhook-url URL --webhook-secret whsec_...] [--body-limit BYTES]";
+const USAGE: &str = "usage: clerk-mock [--port N] [--secret-key KEY] [--webhook-url URL --webhook-secret whsec_...] [--body-limit BYTES] [--rate-limit]";
 
 fn main() -> ExitCode {
     let mut builder = clerk_mock::MockServer::builder();
@@ -28,6 +28,12 @@ fn main() -> ExitCode {
                     .map(|n| builder = std::mem::take(&mut builder).body_limit(n))
                     .map_err(|_| format!("invalid byte count '{v}'"))
             }),
+            // Clerk's development-instance limit: 100 requests per 10 seconds.
+            "--rate-limit" => {
+                builder =
+                    std::mem::take(&mut builder).rate_limit(clerk_mock::RateLimit::DEVELOPMENT);
+                Ok(())
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;

@@ -19,6 +19,9 @@ pub(crate) struct Req {
     /// The JSON body; an empty object when none was sent.
     pub body: Value,
     pub user_agent: String,
+    /// The bearer token when the caller used a machine secret key instead of the instance's
+    /// secret key (only operations that take one get here; the handler checks the key).
+    pub machine_key: Option<String>,
 }
 
 impl Req {
@@ -100,8 +103,14 @@ fn parse_bool(v: &str) -> Option<bool> {
     }
 }
 
-/// Checks the `Authorization: Bearer <secret key>` header.
-pub(crate) fn authenticate(headers: &HeaderMap, secret_key: &str) -> Result<(), ApiError> {
+/// Checks the `Authorization` header of an operation: the instance's secret key (`Ok(None)`),
+/// or, when `machine_keys` is true, a machine secret key (`ak_...`, returned for the handler to
+/// look up).
+pub(crate) fn authenticate_caller(
+    headers: &HeaderMap,
+    secret_key: &str,
+    machine_keys: bool,
+) -> Result<Option<String>, ApiError> {
     let value = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
@@ -111,10 +120,13 @@ pub(crate) fn authenticate(headers: &HeaderMap, secret_key: &str) -> Result<(), 
         .map(|(_, token)| token.trim())
         .filter(|token| !token.is_empty())
         .ok_or_else(ApiError::header_format)?;
-    if token != secret_key {
-        return Err(ApiError::secret_key_invalid());
+    if token == secret_key {
+        Ok(None)
+    } else if machine_keys && token.starts_with("ak_") {
+        Ok(Some(token.to_string()))
+    } else {
+        Err(ApiError::secret_key_invalid())
     }
-    Ok(())
 }
 
 /// Parses and checks the query string of `op`.
@@ -133,10 +145,17 @@ pub(crate) fn parse_query(
     }
     for (i, (name, value)) in pairs.iter().enumerate() {
         let Some(param) = op.query.iter().find(|p| p.name == name) else {
+            if crate::handlers::session_refresh::undocumented_query(op.id, name) {
+                continue;
+            }
             return Err(ApiError::param_unknown(name));
         };
-        // Only list parameters may be repeated.
-        if param.shape == Shape::Single && pairs[..i].iter().any(|(k, _)| k == name) {
+        // Only list parameters may be repeated; of several `order_by`, the first counts, as
+        // Clerk documents.
+        if param.shape == Shape::Single
+            && name != "order_by"
+            && pairs[..i].iter().any(|(k, _)| k == name)
+        {
             return Err(ApiError::param_duplicate(name));
         }
         check_query_value(param, name, value)?;

@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::handlers::{self, Ctx, Handler, Reply};
 use crate::request::{self, Req};
 use crate::server::Shared;
-use crate::spec::OPERATIONS;
+use crate::spec::{OPERATIONS, Operation};
 use crate::synth;
 use axum::Extension;
 use axum::Router;
@@ -74,6 +74,23 @@ fn template() -> &'static Router {
         router
             .route("/v1/tickets/accept", any(handlers::tickets::accept_ticket))
             .route("/.well-known/jwks.json", any(handlers::jwks::public_jwks))
+            .route(
+                "/oauth/authorize",
+                axum::routing::get(handlers::oauth_flow::authorize),
+            )
+            .route(
+                "/oauth/token",
+                axum::routing::post(handlers::oauth_flow::token),
+            )
+            .route(
+                "/v1/client/sign_ups",
+                any(handlers::managed::sign_ups::frontend_create),
+            )
+            .route(
+                "/v1/clients/handshake_payload",
+                any(handlers::handshake_payload::get),
+            )
+            .merge(handlers::frontend::routes())
             .fallback(|Extension(shared): Extension<Arc<Shared>>| async move {
                 error_response(&shared, &ApiError::route_not_found())
             })
@@ -142,10 +159,36 @@ async fn dispatch(
         read_body(body, limit).await
     };
 
-    let outcome = (|| {
-        if !op.public {
-            request::authenticate(&parts.headers, &shared.env.secret_key)?;
+    let machine_key = if op.public {
+        None
+    } else {
+        let machine_keys = handlers::takes_machine_key(op.id);
+        let caller =
+            request::authenticate_caller(&parts.headers, &shared.env.secret_key, machine_keys)
+                .and_then(|key| {
+                    if let Some(key) = &key {
+                        handlers::machine_auth::check_machine_key(&shared, key)?;
+                    }
+                    Ok(key)
+                });
+        let key = match caller {
+            Ok(key) => key,
+            Err(e) => return error_response(&shared, &e),
+        };
+        // Clerk does not limit the key set.
+        if let Some(limiter) = &shared.limiter
+            && op.id != "GetJWKS"
+            && let Err(seconds) = limiter.admit()
+        {
+            let mut response = error_response(&shared, &ApiError::too_many_requests(seconds));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            return response;
         }
+        key
+    };
+    let outcome = (|| {
         let bytes = body.map_err(|()| ApiError::body_too_large(limit))?;
         let path = params
             .map_err(|e| ApiError::malformed_parameters(&e.body_text()))?
@@ -166,24 +209,43 @@ async fn dispatch(
             query,
             body,
             user_agent,
+            machine_key,
         })
     })();
     let req = match outcome {
         Ok(req) => req,
-        Err(e) => return error_response(&shared, &e),
+        Err(e) => return error_response(&shared, &as_documented(op, e)),
     };
 
     let reply = match handler_table().get(index).copied().flatten() {
         Some(handler) => run(&shared, &req, handler),
-        None => Ok(synthesized(&shared, &req)),
+        None => synthesized(&shared, &req),
     };
     match reply {
         Ok(reply) => reply_response(reply),
-        Err(e) => error_response(&shared, &e),
+        Err(e) => error_response(&shared, &as_documented(op, e)),
     }
 }
 
-fn synthesized(shared: &Shared, req: &Req) -> Reply {
+/// Input errors get the status the operation's description lists for them: some operations
+/// answer bad input with 400 rather than 422.
+fn as_documented(op: &Operation, error: ApiError) -> ApiError {
+    if error.status == StatusCode::UNPROCESSABLE_ENTITY && op.invalid_input_status() == 400 {
+        error.with_status(StatusCode::BAD_REQUEST)
+    } else {
+        error
+    }
+}
+
+fn synthesized(shared: &Shared, req: &Req) -> Result<Reply, ApiError> {
+    {
+        let mut store = shared.store.lock().unwrap_or_else(PoisonError::into_inner);
+        handlers::exists::check(&mut store, &shared.env, req)?;
+    }
+    Ok(synthesized_body(shared, req))
+}
+
+fn synthesized_body(shared: &Shared, req: &Req) -> Reply {
     let status = StatusCode::from_u16(req.op.status).unwrap_or(StatusCode::OK);
     match synth::answer(req, &shared.env.ids, &shared.env.instance_id) {
         Some(body) => Reply::json(status, body),
@@ -197,7 +259,10 @@ fn synthesized(shared: &Shared, req: &Req) -> Reply {
 
 /// Runs a stateful handler.
 fn run(shared: &Shared, req: &Req, handler: Handler) -> Result<Reply, ApiError> {
-    with_store(shared, &req.user_agent, |ctx| handler(ctx, req))
+    with_store(shared, &req.user_agent, |ctx| {
+        handlers::exists::check(ctx.store, ctx.env, req)?;
+        handler(ctx, req)
+    })
 }
 
 /// Runs `work` under the store lock; webhook events are sent once the lock is released.

@@ -1,6 +1,7 @@
 //! Starting, describing and stopping a mock server.
 
 use crate::ids::{IdGen, random_token};
+use crate::rate_limit::{Limiter, RateLimit};
 use crate::router;
 use crate::store::Store;
 use crate::webhooks::{self, EventSender, WebhookTarget};
@@ -8,6 +9,7 @@ use axum::ServiceExt;
 use base64::Engine as _;
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -37,7 +39,7 @@ pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 /// ```
 pub struct MockServer {
     address: SocketAddr,
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -48,6 +50,8 @@ pub struct MockServerBuilder {
     webhook: Option<(String, String)>,
     body_limit: Option<usize>,
     port: u16,
+    rate_limit: Option<RateLimit>,
+    session_refresh: bool,
 }
 
 /// Why a server could not start.
@@ -88,6 +92,7 @@ pub(crate) struct Shared {
     pub env: Env,
     pub store: Mutex<Store>,
     pub events: Option<EventSender>,
+    pub limiter: Option<Limiter>,
 }
 
 /// A server's fixed facts.
@@ -99,6 +104,22 @@ pub(crate) struct Env {
     pub origin: String,
     pub body_limit: usize,
     pub ids: IdGen,
+    /// Added to the system clock for every time this server states (tests move it forward).
+    pub clock_offset_ms: AtomicI64,
+    /// Handshakes also set a `__refresh` cookie, for refreshes through the Backend API.
+    pub session_refresh: bool,
+}
+
+impl Env {
+    /// Milliseconds since the epoch on this server's clock.
+    pub fn now_ms(&self) -> i64 {
+        crate::ids::now_ms() + self.clock_offset_ms.load(Ordering::Relaxed)
+    }
+
+    /// Seconds since the epoch on this server's clock.
+    pub fn now_secs(&self) -> i64 {
+        self.now_ms().div_euclid(1000)
+    }
 }
 
 impl MockServerBuilder {
@@ -119,6 +140,23 @@ impl MockServerBuilder {
     /// answered with 413 `request_body_too_large`.
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = Some(bytes);
+        self
+    }
+
+    /// Answers 429 `too_many_requests` with `Retry-After` once the server has taken
+    /// `limit.requests()` requests in the current window, as Clerk does (off by default).
+    /// [`RateLimit::DEVELOPMENT`] has the figures of Clerk's development instances; a smaller
+    /// [`RateLimit::new`] makes retry logic quick to test.
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
+    /// Makes Frontend API handshakes also set a `__refresh_<suffix>` cookie, so that an
+    /// expired session token can be refreshed through the Backend API (`RefreshSession`)
+    /// without a handshake. Off by default.
+    pub fn session_refresh(mut self, enabled: bool) -> Self {
+        self.session_refresh = enabled;
         self
     }
 
@@ -165,9 +203,12 @@ impl MockServerBuilder {
                 origin,
                 body_limit: self.body_limit.unwrap_or(DEFAULT_BODY_LIMIT),
                 ids,
+                clock_offset_ms: AtomicI64::new(0),
+                session_refresh: self.session_refresh,
             },
             store: Mutex::new(Store::default()),
             events,
+            limiter: self.rate_limit.map(Limiter::new),
         });
 
         let (shutdown, stopped) = oneshot::channel::<()>();
@@ -235,6 +276,24 @@ impl MockServer {
         &self.shared.env.origin
     }
 
+    /// The Frontend API of this server, `http://127.0.0.1:<port>`: its handshake endpoint
+    /// (`/v1/client/handshake`) and sign-in links. Clerk's is `https://<host>` from the
+    /// publishable key; the mock speaks plain HTTP, so point an authenticator's `proxy_url` here.
+    pub fn frontend_api_url(&self) -> &str {
+        &self.shared.env.origin
+    }
+
+    /// Moves this server's clock forward: tokens it signs afterwards carry later times, and
+    /// expiry checks of its tickets, nonces and refresh tokens see the later time. For tests of
+    /// expiry, together with the clock of the verifier under test.
+    pub fn advance_clock(&self, by: std::time::Duration) {
+        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.shared
+            .env
+            .clock_offset_ms
+            .fetch_add(ms, Ordering::Relaxed);
+    }
+
     /// The socket address the server listens on.
     pub fn address(&self) -> SocketAddr {
         self.address
@@ -267,6 +326,8 @@ impl fmt::Debug for MockServerBuilder {
             .field("webhook_url", &self.webhook.as_ref().map(|(url, _)| url))
             .field("body_limit", &self.body_limit)
             .field("port", &self.port)
+            .field("rate_limit", &self.rate_limit)
+            .field("session_refresh", &self.session_refresh)
             .finish()
     }
 }

@@ -24,6 +24,20 @@ pub(crate) struct Operation {
     pub response: Option<&'static str>,
     /// The path parameter naming the resource the success answer describes.
     pub echo_id_param: Option<&'static str>,
+    /// The error statuses the description lists for the operation.
+    pub errors: &'static [u16],
+}
+
+impl Operation {
+    /// The status Clerk answers a request it cannot take with: 422, except for operations
+    /// whose description lists 400 and not 422 for bad input.
+    pub fn invalid_input_status(&self) -> u16 {
+        if self.errors.contains(&400) && !self.errors.contains(&422) {
+            400
+        } else {
+            422
+        }
+    }
 }
 
 /// A query parameter and the values it accepts.

@@ -150,6 +150,15 @@ pub(crate) struct Store {
     pub invitations: Table<Value>,
     pub allowlist: Table<Value>,
     pub blocklist: Table<Value>,
+    /// API keys, machines, M2M tokens, OAuth applications and their access tokens.
+    pub machine_auth: crate::handlers::machine_auth::MachineAuth,
+    /// JWT templates, with their custom signing keys.
+    pub jwt_templates: Table<crate::handlers::jwt_templates::TemplateRow>,
+    /// Instance configuration, organization roles and domains, connections, templates,
+    /// sign-ups and second factors (see `handlers/managed`).
+    pub managed: crate::handlers::managed::State,
+    /// Browsers' clients, handshake nonces and refresh tokens (see `handlers/frontend.rs`).
+    pub frontend: crate::handlers::frontend::FrontendState,
 }
 
 /// A parsed `order_by` value: field and direction.

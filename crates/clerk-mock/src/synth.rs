@@ -4,18 +4,26 @@
 
 use crate::ids::{IdGen, now_ms};
 use crate::request::Req;
+use crate::spec::Operation;
 use serde_json::Value;
 
 /// The synthesized success body of `req`'s operation, `None` when it has no body.
 pub(crate) fn answer(req: &Req, ids: &IdGen, instance_id: &str) -> Option<Value> {
-    let mut value: Value = serde_json::from_str(req.op.response?).ok()?;
-    freshen(&mut value, ids, instance_id, now_ms());
+    let mut value = example(req.op, ids, instance_id)?;
     if let (Some(param), Some(obj)) = (req.op.echo_id_param, value.as_object_mut()) {
         obj.insert(
             "id".into(),
             Value::String(req.path_param(param).to_string()),
         );
     }
+    Some(value)
+}
+
+/// The success body of `op` built from its schema, with fresh ids and current timestamps;
+/// stateful handlers start new resources from it so that every required field is present.
+pub(crate) fn example(op: &Operation, ids: &IdGen, instance_id: &str) -> Option<Value> {
+    let mut value: Value = serde_json::from_str(op.response?).ok()?;
+    freshen(&mut value, ids, instance_id, now_ms());
     Some(value)
 }
 

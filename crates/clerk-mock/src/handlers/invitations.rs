@@ -9,7 +9,11 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
 /// Creates one invitation from the fields of `item` (a request body or one element of a bulk body).
-fn create_one(ctx: &mut Ctx<'_>, item: &Map<String, Value>, name: &str) -> Result<Value, ApiError> {
+pub(crate) fn create_one(
+    ctx: &mut Ctx<'_>,
+    item: &Map<String, Value>,
+    name: &str,
+) -> Result<Value, ApiError> {
     let field = |key: &str| item.get(key).filter(|v| !v.is_null());
     let email = field("email_address")
         .and_then(Value::as_str)

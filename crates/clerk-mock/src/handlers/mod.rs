@@ -2,11 +2,25 @@
 //! answer (see `synth.rs`).
 
 pub(crate) mod actor_tokens;
+pub(crate) mod api_keys;
+pub(crate) mod clients;
+pub(crate) mod exists;
+pub(crate) mod filters;
+pub(crate) mod frontend;
+pub(crate) mod handshake_payload;
 pub(crate) mod identifiers;
 pub(crate) mod invitations;
 pub(crate) mod jwks;
+pub(crate) mod jwt_templates;
 pub(crate) mod lists;
+pub(crate) mod m2m;
+pub(crate) mod machine_auth;
+pub(crate) mod machines;
+pub(crate) mod managed;
+pub(crate) mod oauth;
+pub(crate) mod oauth_flow;
 pub(crate) mod organizations;
+pub(crate) mod session_refresh;
 pub(crate) mod sessions;
 pub(crate) mod tickets;
 pub(crate) mod tokens;
@@ -291,8 +305,12 @@ static HANDLERS: &[(&str, Handler)] = &[
     ("createSession", sessions::create),
     ("GetSession", sessions::get),
     ("RevokeSession", sessions::revoke),
+    ("RefreshSession", session_refresh::refresh),
     ("CreateSessionToken", sessions::token),
-    ("CreateSessionTokenFromTemplate", sessions::token),
+    (
+        "CreateSessionTokenFromTemplate",
+        jwt_templates::session_token,
+    ),
     ("CreateActorToken", actor_tokens::create),
     ("RevokeActorToken", actor_tokens::revoke),
     ("CreateSignInToken", tokens::create_sign_in_token),
@@ -372,19 +390,65 @@ static HANDLERS: &[(&str, Handler)] = &[
     ("CreateBulkInvitations", invitations::create_bulk),
     ("ListInvitations", invitations::list),
     ("RevokeInvitation", invitations::revoke),
+    // Machine authentication: API keys, machines, M2M tokens, OAuth applications.
+    ("createApiKey", api_keys::create),
+    ("getApiKeys", api_keys::list),
+    ("getApiKey", api_keys::get),
+    ("updateApiKey", api_keys::update),
+    ("deleteApiKey", api_keys::delete),
+    ("getApiKeySecret", api_keys::secret),
+    ("revokeApiKey", api_keys::revoke),
+    ("verifyApiKey", api_keys::verify),
+    ("ListMachines", machines::list),
+    ("CreateMachine", machines::create),
+    ("GetMachine", machines::get),
+    ("UpdateMachine", machines::update),
+    ("DeleteMachine", machines::delete),
+    ("GetMachineSecretKey", machines::secret_key),
+    ("RotateMachineSecretKey", machines::rotate_secret_key),
+    ("CreateMachineScope", machines::create_scope),
+    ("DeleteMachineScope", machines::delete_scope),
+    ("createM2MToken", m2m::create),
+    ("getM2MTokens", m2m::list),
+    ("revokeM2MToken", m2m::revoke),
+    ("verifyM2MToken", m2m::verify),
+    ("ListOAuthApplications", oauth::list),
+    ("CreateOAuthApplication", oauth::create),
+    ("GetOAuthApplication", oauth::get),
+    ("UpdateOAuthApplication", oauth::update),
+    ("DeleteOAuthApplication", oauth::delete),
+    ("UploadOAuthApplicationLogo", oauth::upload_logo),
+    ("RotateOAuthApplicationSecret", oauth::rotate_secret),
+    ("RevokeOAuthApplicationToken", oauth::revoke_token),
+    ("verifyOAuthAccessToken", oauth::verify),
+    // Clients and JWT templates.
+    ("GetClientList", clients::list),
+    ("GetClient", clients::get),
+    ("VerifyClient", clients::verify),
+    ("ListJWTTemplates", jwt_templates::list),
+    ("CreateJWTTemplate", jwt_templates::create),
+    ("GetJWTTemplate", jwt_templates::get),
+    ("UpdateJWTTemplate", jwt_templates::update),
+    ("DeleteJWTTemplate", jwt_templates::delete),
 ];
+
+/// True for the operations a machine's secret key may call instead of the instance's key.
+pub(crate) fn takes_machine_key(operation_id: &str) -> bool {
+    m2m::MACHINE_KEY_OPERATIONS.contains(&operation_id)
+}
 
 /// The stateful handler of an operation, if it has one.
 pub(crate) fn lookup(operation_id: &str) -> Option<Handler> {
     HANDLERS
         .iter()
+        .chain(managed::HANDLERS)
         .find(|(id, _)| *id == operation_id)
         .map(|(_, h)| *h)
 }
 
 /// Ids of the operations that keep state.
 pub(crate) fn stateful_ids() -> impl Iterator<Item = &'static str> {
-    HANDLERS.iter().map(|(id, _)| *id)
+    HANDLERS.iter().chain(managed::HANDLERS).map(|(id, _)| *id)
 }
 
 #[cfg(test)]

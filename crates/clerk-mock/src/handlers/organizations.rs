@@ -1,5 +1,7 @@
 //! Organizations, their memberships and their invitations.
 
+use super::filters::Prefixed;
+use super::managed::{instance, roles};
 use super::users::{self, find as find_user, primary_email, public_user_data};
 use super::{Ctx, Reply, looks_like_email, metadata, now, order_by, paginated, time_field};
 use crate::error::ApiError;
@@ -119,6 +121,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
         find_user(ctx.store, creator)?;
     }
     let at = time_field(req, "created_at")?.unwrap_or_else(now);
+    let (creator_role, max_memberships, admin_delete) = instance::organization_defaults(ctx.store);
     let id = ctx.id("org");
     let org = json!({
         "object": "organization",
@@ -127,8 +130,8 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
         "slug": slug,
         "image_url": "",
         "has_image": false,
-        "max_allowed_memberships": req.i64_field("max_allowed_memberships").unwrap_or(0),
-        "admin_delete_enabled": true,
+        "max_allowed_memberships": req.i64_field("max_allowed_memberships").unwrap_or(max_memberships),
+        "admin_delete_enabled": admin_delete,
         "public_metadata": metadata(req, "public_metadata"),
         "private_metadata": metadata(req, "private_metadata"),
         "created_by": creator.clone().unwrap_or_default(),
@@ -140,7 +143,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let rendered = render_id(ctx.store, &id)?;
     ctx.emit("organization.created", |_| rendered.clone());
     if let Some(creator) = creator {
-        add_member(ctx, &id, &creator, "org:admin", json!({}), json!({}))?;
+        add_member(ctx, &id, &creator, &creator_role, json!({}), json!({}))?;
     }
     Ok(Reply::ok(render_id(ctx.store, &id)?))
 }
@@ -160,8 +163,8 @@ pub(crate) fn list(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
         .query("query")
         .map(str::to_lowercase)
         .filter(|q| !q.is_empty());
-    let user_ids = req.query_all("user_id");
-    let org_ids = req.query_all("organization_id");
+    let user_ids = Prefixed::new(&req.query_all("user_id"), false);
+    let org_ids = Prefixed::new(&req.query_all("organization_id"), false);
     let store = &*ctx.store;
     let mut rows: Vec<Value> = store
         .organizations
@@ -174,12 +177,21 @@ pub(crate) fn list(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
                     .any(|f| o[*f].as_str().is_some_and(|v| v.to_lowercase().contains(q)))
             })
         })
-        .filter(|o| org_ids.is_empty() || org_ids.iter().any(|id| o["id"] == *id))
         .filter(|o| {
-            user_ids.is_empty()
-                || store.memberships.values().any(|m| {
-                    m["organization_id"] == o["id"] && user_ids.iter().any(|u| m["user_id"] == *u)
-                })
+            org_ids
+                .as_ref()
+                .is_none_or(|want| want.accepts(o["id"].as_str()))
+        })
+        .filter(|o| {
+            user_ids.as_ref().is_none_or(|want| {
+                let members: Vec<&str> = store
+                    .memberships
+                    .values()
+                    .filter(|m| m["organization_id"] == o["id"])
+                    .filter_map(|m| m["user_id"].as_str())
+                    .collect();
+                want.accepts_any(members.iter().copied())
+            })
         })
         .map(|o| render(store, o))
         .collect();
@@ -334,7 +346,10 @@ fn role_name(role: &str) -> String {
     }
 }
 
-fn permissions(role: &str) -> Value {
+fn permissions(store: &Store, role: &str) -> Value {
+    if let Some(keys) = roles::permission_keys(store, role) {
+        return json!(keys);
+    }
     let list = match role {
         "org:admin" | "admin" => ADMIN_PERMISSIONS,
         _ => MEMBER_PERMISSIONS,
@@ -353,8 +368,8 @@ fn render_membership(store: &Store, m: &Value) -> Value {
         "id": m["id"],
         "object": "organization_membership",
         "role": role,
-        "role_name": role_name(role),
-        "permissions": permissions(role),
+        "role_name": roles::role_name(store, role).unwrap_or_else(|| role_name(role)),
+        "permissions": permissions(store, role),
         "public_metadata": m["public_metadata"],
         "private_metadata": m["private_metadata"],
         "organization": org.map(|o| render(store, o)).unwrap_or(Value::Null),
@@ -457,7 +472,7 @@ fn list_memberships_of(
     user_id: Option<&str>,
 ) -> Result<Vec<Value>, ApiError> {
     let order = order_by(req, MEMBERSHIP_ORDER, "-created_at")?;
-    let user_ids = req.query_all("user_id");
+    let user_ids = Prefixed::new(&req.query_all("user_id"), false);
     let roles = req.query_all("role");
     let emails: Vec<String> = req
         .query_all("email_address")
@@ -512,7 +527,9 @@ fn list_memberships_of(
                     .collect()
             })
             .unwrap_or_default();
-        let keep = (user_ids.is_empty() || user_ids.iter().any(|u| m["user_id"] == *u))
+        let keep = user_ids
+            .as_ref()
+            .is_none_or(|want| want.accepts(m["user_id"].as_str()))
             && (roles.is_empty() || roles.iter().any(|r| m["role"] == *r))
             && (emails.is_empty() || user_emails.iter().any(|e| emails.contains(e)))
             && (phones.is_empty() || user_phones.iter().any(|p| phones.contains(p)))
@@ -730,7 +747,7 @@ fn create_invitation_from(
         "id": id,
         "email_address": email,
         "role": role,
-        "role_name": role_name(role),
+        "role_name": roles::role_name(ctx.store, role).unwrap_or_else(|| role_name(role)),
         "organization_id": org_id,
         "inviter_id": inviter,
         "public_inviter_data": inviter_data(ctx.store, inviter),

@@ -3,7 +3,7 @@
 use super::users::find;
 use super::{Ctx, Reply, now};
 use crate::error::ApiError;
-use crate::ids::{now_secs, random_hex};
+use crate::ids::random_hex;
 use crate::keys;
 use crate::request::Req;
 use crate::server::Env;
@@ -79,7 +79,7 @@ pub(crate) fn sign_token(
     session: &Value,
     lifetime_secs: i64,
 ) -> Result<String, ApiError> {
-    let iat = now_secs();
+    let iat = env.now_secs();
     let mut claims = Map::new();
     claims.insert("iss".into(), Value::from(env.origin.clone()));
     claims.insert("sub".into(), session["user_id"].clone());

@@ -126,7 +126,7 @@ pub(crate) fn revoke(ctx: &mut Ctx<'_>, kind: &Kind, id: &str) -> Result<Reply, 
 }
 
 /// Accepts a ticket: checks its token, marks it accepted and starts the session.
-fn accept(ctx: &mut Ctx<'_>, ticket: &str) -> Result<Reply, ApiError> {
+pub(crate) fn accept(ctx: &mut Ctx<'_>, ticket: &str) -> Result<Reply, ApiError> {
     let unknown = || {
         ApiError::new(
             StatusCode::NOT_FOUND,

@@ -1,6 +1,7 @@
 //! Users: creation with email addresses, phone numbers, username and password; listing with
 //! Clerk's filters and ordering; updates, metadata merging, bans, locks and deletion.
 
+use super::filters::Prefixed;
 use super::identifiers::{email_json, phone_json};
 use super::{Ctx, Reply, deleted, metadata, now, order_by, time_field};
 use crate::error::ApiError;
@@ -176,6 +177,41 @@ fn check_password(req: &Req) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Checks a new web3 wallet address: `0x` and 40 hex digits, not used by another user.
+fn check_new_wallet(store: &Store, wallet: &str) -> Result<(), ApiError> {
+    let well_formed = wallet
+        .strip_prefix("0x")
+        .is_some_and(|hex| hex.len() == 40 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+    if !well_formed {
+        return Err(ApiError::param_format(
+            "web3_wallet",
+            "an address of 0x and 40 hexadecimal digits",
+        ));
+    }
+    if store.identifications.owner_of_value(wallet).is_some() {
+        return Err(ApiError::identifier_exists("web3_wallet", "web3 wallet"));
+    }
+    Ok(())
+}
+
+/// A `Web3Wallet` object, verified by the administrator who created it.
+fn wallet_json(id: &str, wallet: &str, at: i64) -> Value {
+    json!({
+        "id": id,
+        "object": "web3_wallet",
+        "web3_wallet": wallet,
+        "verification": {
+            "object": "verification_admin",
+            "status": "verified",
+            "strategy": "admin",
+            "attempts": null,
+            "expire_at": null,
+        },
+        "created_at": at,
+        "updated_at": at,
+    })
+}
+
 fn image_url(id: &str) -> String {
     format!("https://img.clerk.com/mock/{id}")
 }
@@ -184,6 +220,13 @@ fn image_url(id: &str) -> String {
 pub(crate) fn create(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let emails: Vec<&str> = list_field(req, "email_address");
     let phones: Vec<&str> = list_field(req, "phone_number");
+    let wallets: Vec<&str> = list_field(req, "web3_wallet");
+    for (i, wallet) in wallets.iter().enumerate() {
+        check_new_wallet(ctx.store, wallet)?;
+        if wallets[..i].iter().any(|w| w.eq_ignore_ascii_case(wallet)) {
+            return Err(ApiError::param_duplicate("web3_wallet"));
+        }
+    }
     for (i, email) in emails.iter().enumerate() {
         check_new_email(ctx.store, "email_address", email)?;
         if emails[..i].iter().any(|e| e.eq_ignore_ascii_case(email)) {
@@ -215,6 +258,10 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
         .iter()
         .map(|p| phone_json(&ctx.id("idn"), p, true, created_at))
         .collect();
+    let wallet_objects: Vec<Value> = wallets
+        .iter()
+        .map(|w| wallet_json(&ctx.id("idn"), w, created_at))
+        .collect();
     let has_password =
         req.str_field("password").is_some() || req.str_field("password_digest").is_some();
     let first_id = |items: &[Value]| {
@@ -229,7 +276,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
         "external_id": req.field("external_id").cloned().unwrap_or(Value::Null),
         "primary_email_address_id": first_id(&email_objects),
         "primary_phone_number_id": first_id(&phone_objects),
-        "primary_web3_wallet_id": null,
+        "primary_web3_wallet_id": first_id(&wallet_objects),
         "username": req.field("username").cloned().unwrap_or(Value::Null),
         "first_name": req.field("first_name").cloned().unwrap_or(Value::Null),
         "last_name": req.field("last_name").cloned().unwrap_or(Value::Null),
@@ -242,7 +289,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
         "unsafe_metadata": metadata(req, "unsafe_metadata"),
         "email_addresses": email_objects,
         "phone_numbers": phone_objects,
-        "web3_wallets": [],
+        "web3_wallets": wallet_objects,
         "passkeys": [],
         "password_enabled": has_password,
         "two_factor_enabled": req.str_field("totp_secret").is_some(),
@@ -272,6 +319,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     for (list, field) in [
         ("email_addresses", "email_address"),
         ("phone_numbers", "phone_number"),
+        ("web3_wallets", "web3_wallet"),
     ] {
         for item in user[list].as_array().into_iter().flatten() {
             if let (Some(ident), Some(value)) = (item["id"].as_str(), item[field].as_str()) {
@@ -282,6 +330,7 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     if let Some(password) = req.str_field("password") {
         ctx.store.passwords.insert(id.clone(), password.to_string());
     }
+    super::managed::factors::remember(ctx.store, &id, req);
     ctx.store.users.insert(id.clone(), user.clone());
     ctx.emit("user.created", |_| user.clone());
     Ok(Reply::ok(user))
@@ -303,13 +352,14 @@ pub(crate) fn get(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
 }
 
 /// The list filters of `GET /users` and `GET /users/count`, read from the query once.
-struct Filter<'r> {
+struct Filter {
     emails: Option<Vec<String>>,
     phones: Option<Vec<String>>,
-    external_ids: Option<Vec<String>>,
+    /// `external_id`, `user_id` and `organization_id` take `+`/`-` prefixes.
+    external_ids: Option<Prefixed>,
     usernames: Option<Vec<String>>,
-    user_ids: Option<Vec<String>>,
-    org_ids: Vec<&'r str>,
+    user_ids: Option<Prefixed>,
+    org_ids: Option<Prefixed>,
     /// Web3 wallets and external-account providers: the mock keeps none, so nobody matches.
     impossible: bool,
     banned: Option<bool>,
@@ -323,8 +373,8 @@ struct Filter<'r> {
     query: Option<String>,
 }
 
-impl<'r> Filter<'r> {
-    fn new(req: &'r Req) -> Self {
+impl Filter {
+    fn new(req: &Req) -> Self {
         let any_of = |name: &str| -> Option<Vec<String>> {
             let values = req.query_all(name);
             (!values.is_empty()).then(|| values.iter().map(|v| v.to_lowercase()).collect())
@@ -348,10 +398,10 @@ impl<'r> Filter<'r> {
         Filter {
             emails: any_of("email_address"),
             phones: any_of("phone_number"),
-            external_ids: any_of("external_id"),
+            external_ids: Prefixed::new(&req.query_all("external_id"), true),
             usernames: any_of("username"),
-            user_ids: any_of("user_id"),
-            org_ids: req.query_all("organization_id"),
+            user_ids: Prefixed::new(&req.query_all("user_id"), true),
+            org_ids: Prefixed::new(&req.query_all("organization_id"), false),
             impossible: any_of("web3_wallet").is_some()
                 || any_of("provider_user_id").is_some()
                 || req.query("provider").is_some(),
@@ -373,7 +423,7 @@ impl<'r> Filter<'r> {
             && self.external_ids.is_none()
             && self.usernames.is_none()
             && self.user_ids.is_none()
-            && self.org_ids.is_empty()
+            && self.org_ids.is_none()
             && !self.impossible
             && self.banned.is_none()
             && self.bounds.is_empty()
@@ -403,7 +453,7 @@ impl<'r> Filter<'r> {
             && self
                 .external_ids
                 .as_ref()
-                .is_none_or(|want| lower(&user["external_id"]).is_some_and(|e| want.contains(&e)))
+                .is_none_or(|want| want.accepts(lower(&user["external_id"]).as_deref()))
             && self
                 .usernames
                 .as_ref()
@@ -411,14 +461,16 @@ impl<'r> Filter<'r> {
             && self
                 .user_ids
                 .as_ref()
-                .is_none_or(|want| want.contains(&id.to_lowercase()))
-            && (self.org_ids.is_empty()
-                || store.memberships.values().any(|m| {
-                    m["user_id"] == id
-                        && self
-                            .org_ids
-                            .contains(&m["organization_id"].as_str().unwrap_or_default())
-                }))
+                .is_none_or(|want| want.accepts(Some(&id.to_lowercase())))
+            && self.org_ids.as_ref().is_none_or(|want| {
+                let orgs: Vec<&str> = store
+                    .memberships
+                    .values()
+                    .filter(|m| m["user_id"] == id)
+                    .filter_map(|m| m["organization_id"].as_str())
+                    .collect();
+                want.accepts_any(orgs.iter().copied())
+            })
             && self.banned.is_none_or(|b| user["banned"] == b)
             && self.bounds.iter().all(|(field, before, after)| {
                 let value = user[*field].as_i64();
@@ -458,6 +510,21 @@ impl<'r> Filter<'r> {
 /// The users matching the list filters of `GET /users` and `GET /users/count`, sorted.
 fn matching<'s>(store: &'s Store, req: &Req) -> Result<Vec<&'s Value>, ApiError> {
     let order = order_by(req, ORDER_FIELDS, "-created_at")?;
+    if req.query("starting_after").is_some() {
+        // A cursor needs a unique, unchanging order, and replaces the offset.
+        if order.field != "created_at" {
+            return Err(ApiError::param_value(
+                "starting_after",
+                "needs the users ordered by created_at (leave order_by out, or use created_at, +created_at or -created_at)",
+            ));
+        }
+        if req.query_i64("offset").is_some_and(|o| o != 0) {
+            return Err(ApiError::param_value(
+                "starting_after",
+                "cannot be combined with a non-zero offset",
+            ));
+        }
+    }
     let filter = Filter::new(req);
     let mut rows: Vec<&Value> = if filter.is_empty() {
         store.users.ordered()
@@ -525,6 +592,7 @@ pub(crate) fn update(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     for (field, list) in [
         ("primary_email_address_id", "email_addresses"),
         ("primary_phone_number_id", "phone_numbers"),
+        ("primary_web3_wallet_id", "web3_wallets"),
     ] {
         if let Some(wanted) = req.str_field(field) {
             let owned = user[list]
@@ -543,6 +611,7 @@ pub(crate) fn update(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     if let Some(password) = req.str_field("password") {
         ctx.store.passwords.insert(id.clone(), password.to_string());
     }
+    super::managed::factors::remember(ctx.store, &id, req);
     let sign_out = req.bool_field("sign_out_of_other_sessions") == Some(true);
     let reply = modify(ctx, &id, |user| {
         for field in [
@@ -552,6 +621,7 @@ pub(crate) fn update(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
             "locale",
             "primary_email_address_id",
             "primary_phone_number_id",
+            "primary_web3_wallet_id",
             "username",
             "delete_self_enabled",
             "create_organization_enabled",
@@ -572,6 +642,9 @@ pub(crate) fn update(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
         if req.str_field("totp_secret").is_some() {
             user["totp_enabled"] = Value::Bool(true);
             user["two_factor_enabled"] = Value::Bool(true);
+        }
+        if let Some(codes) = req.field("backup_codes").and_then(Value::as_array) {
+            user["backup_code_enabled"] = Value::Bool(!codes.is_empty());
         }
         if let Some(at) = created_at {
             user["created_at"] = Value::from(at);
@@ -600,7 +673,7 @@ fn nullable_user_field(field: &str) -> bool {
 }
 
 /// Revokes every active session of a user (bans and password changes do).
-fn revoke_sessions(ctx: &mut Ctx<'_>, user_id: &str) {
+pub(crate) fn revoke_sessions(ctx: &mut Ctx<'_>, user_id: &str) {
     let at = now();
     let mut revoked = Vec::new();
     for session in ctx.store.sessions.values_mut() {
@@ -626,6 +699,7 @@ pub(crate) fn delete(ctx: &mut Ctx<'_>, req: &Req) -> Result<Reply, ApiError> {
     let store = &mut *ctx.store;
     store.identifications.remove_user(id);
     store.passwords.remove(id);
+    super::managed::factors::forget(store, id);
     for session_id in store.sessions.ids() {
         if store
             .sessions

@@ -1,15 +1,33 @@
 //! Integration tests of the mock server, over HTTP on 127.0.0.1.
 
 mod actor_tokens;
+mod api_keys;
 mod bad_input;
+mod clients;
 mod common;
 mod conformance;
+mod conformance_machine;
+mod connections;
+mod domains;
 mod errors;
+mod factors;
+mod frontend;
 mod identifiers;
+mod instance;
 mod jwt;
+mod jwt_templates;
+mod machines;
+mod oauth;
+mod oauth_flow;
+mod org_domains;
 mod organizations;
+mod rate_limit;
+mod roles;
+mod rules;
 mod schema;
 mod server;
 mod sessions;
+mod shapes;
+mod tasks;
 mod users;
 mod webhooks;

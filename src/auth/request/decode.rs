@@ -1,0 +1,172 @@
+//! Reading a JWT without verifying it.
+//!
+//! Several decisions are taken on what a token says before (or instead of) verifying it: which
+//! of two cookies is newer, whether a token was issued before `__client_uat`, which session an
+//! expired token belongs to. Nothing read here is trusted for authentication; a token is only
+//! accepted after the [`Verifier`](crate::auth::Verifier) checked it.
+
+use base64::Engine as _;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// URL-safe base64 that tolerates padding and stray trailing bits, as the JavaScript SDK's
+/// decoder does, so that both read the same tokens.
+const LOOSE_URL_SAFE: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::URL_SAFE,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
+
+/// The members of a JWT header the decisions read; others are skipped unparsed.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(crate) struct Header {
+    typ: Option<Value>,
+    cat: Option<Value>,
+}
+
+/// The claims the decisions read; others (organization, features, custom claims) are
+/// skipped without being built, which keeps this cheap next to the verification itself.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(crate) struct Payload {
+    iss: Option<Value>,
+    sub: Option<Value>,
+    sid: Option<Value>,
+    azp: Option<Value>,
+    iat: Option<Value>,
+    exp: Option<Value>,
+}
+
+/// A JWT's header and payload, unverified.
+#[derive(Debug, Clone)]
+pub(crate) struct Unverified {
+    pub header: Header,
+    pub payload: Payload,
+    /// Three runs of base64url characters separated by dots, nothing else.
+    pub jwt_format: bool,
+}
+
+impl Unverified {
+    /// Three dot-separated parts, each base64url, header and payload JSON objects; `None`
+    /// otherwise.
+    pub(crate) fn decode(token: &str) -> Option<Self> {
+        let mut parts = token.split('.');
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        LOOSE_URL_SAFE.decode(signature).ok()?;
+        let header = serde_json::from_slice(&LOOSE_URL_SAFE.decode(header).ok()?).ok()?;
+        let payload = serde_json::from_slice(&LOOSE_URL_SAFE.decode(payload).ok()?).ok()?;
+        Some(Self {
+            header,
+            payload,
+            jwt_format: is_jwt_format(token),
+        })
+    }
+
+    /// A header member; only `typ` and `cat` are read.
+    pub(crate) fn header_value(&self, name: &str) -> Option<&Value> {
+        match name {
+            "typ" => self.header.typ.as_ref(),
+            "cat" => self.header.cat.as_ref(),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn header_str(&self, name: &str) -> Option<&str> {
+        self.header_value(name).and_then(Value::as_str)
+    }
+
+    /// A claim (`iss`, `sub`, `sid`, `azp`, `iat` or `exp`), JSON `null` counting as absent.
+    pub(crate) fn claim(&self, name: &str) -> Option<&Value> {
+        let p = &self.payload;
+        match name {
+            "iss" => p.iss.as_ref(),
+            "sub" => p.sub.as_ref(),
+            "sid" => p.sid.as_ref(),
+            "azp" => p.azp.as_ref(),
+            "iat" => p.iat.as_ref(),
+            "exp" => p.exp.as_ref(),
+            _ => None,
+        }
+        .filter(|v| !v.is_null())
+    }
+
+    pub(crate) fn claim_str(&self, name: &str) -> Option<&str> {
+        self.claim(name).and_then(Value::as_str)
+    }
+
+    /// A numeric claim; other types count as absent.
+    pub(crate) fn claim_number(&self, name: &str) -> Option<f64> {
+        self.claim(name).and_then(Value::as_f64)
+    }
+}
+
+/// JavaScript truthiness of a JSON value, for the few rules that test a claim's presence.
+pub(crate) fn truthy(value: Option<&Value>) -> bool {
+    match value {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0 && !f.is_nan()),
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(Value::Array(_) | Value::Object(_)) => true,
+    }
+}
+
+/// Three non-empty runs of base64url characters separated by dots.
+pub(crate) fn is_jwt_format(token: &str) -> bool {
+    let mut dots = 0;
+    let mut run = 0;
+    for &b in token.as_bytes() {
+        if b == b'.' {
+            if run == 0 {
+                return false;
+            }
+            dots += 1;
+            run = 0;
+        } else if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+            run += 1;
+        } else {
+            return false;
+        }
+    }
+    dots == 2 && run > 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_loosely_and_refuses_structure_errors() {
+        // {"typ":"JWT"} . {"sub":"u"} . "sig", with padding on the payload.
+        let token = "eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiJ1In0=.c2ln";
+        let jwt = Unverified::decode(token).expect("decodes");
+        assert_eq!(jwt.header_str("typ"), Some("JWT"));
+        assert_eq!(jwt.claim_str("sub"), Some("u"));
+        assert!(Unverified::decode("a.b").is_none());
+        assert!(Unverified::decode("garbage").is_none());
+        assert!(Unverified::decode("e30.e30.!!").is_none());
+        assert!(!is_jwt_format(token));
+        assert!(!jwt.jwt_format);
+        assert!(is_jwt_format("a.b.c"));
+        assert!(!is_jwt_format("a..c"));
+        assert!(!is_jwt_format(".b.c"));
+        assert!(!is_jwt_format("a.b."));
+        assert!(!is_jwt_format("a.b.c.d"));
+        // Header and payload must be objects.
+        assert!(Unverified::decode("WzFd.e30.c2ln").is_none());
+    }
+
+    #[test]
+    fn truthiness() {
+        assert!(!truthy(None));
+        assert!(!truthy(Some(&Value::from(""))));
+        assert!(!truthy(Some(&Value::from(0))));
+        assert!(truthy(Some(&Value::from("x"))));
+        assert!(truthy(Some(&Value::from(1.5))));
+    }
+}
