@@ -99,6 +99,34 @@ pub(crate) mod actix {
         headers
     }
 
+    /// The request's method as the `http` 1 type.
+    pub(crate) fn method(from: &actix_web::http::Method) -> http::Method {
+        // Both parse the same token grammar; an extension method carries over as it is.
+        http::Method::from_bytes(from.as_str().as_bytes()).unwrap_or_default()
+    }
+
+    /// The request's URI as the `http` 1 type: the request target as received (path and
+    /// query, or the absolute form), which parses the same in both versions.
+    pub(crate) fn uri(from: &actix_web::http::Uri) -> http::Uri {
+        http::Uri::try_from(from.to_string()).unwrap_or_default()
+    }
+
+    impl crate::auth::web_route::ResponseHeaders for actix_header::HeaderMap {
+        fn has(&self, name: &http::HeaderName) -> bool {
+            self.contains_key(name.as_str())
+        }
+
+        fn append(&mut self, name: http::HeaderName, value: http::HeaderValue) {
+            let (Ok(name), Ok(value)) = (
+                actix_header::HeaderName::from_bytes(name.as_str().as_bytes()),
+                actix_header::HeaderValue::from_bytes(value.as_bytes()),
+            ) else {
+                return;
+            };
+            actix_header::HeaderMap::append(self, name, value);
+        }
+    }
+
     #[cfg(test)]
     mod tests {
         use super::*;

@@ -34,6 +34,11 @@
 //! With [`AuthMiddleware::optional`] nothing is rejected: handlers take `Option<Principal>` or
 //! [`AuthState`] and decide for themselves.
 //!
+//! The pages of a web app use [`WebAuthMiddleware`] instead: it runs the full decision of
+//! [`RequestAuthenticator`](super::RequestAuthenticator) (cookies, handshake, refresh,
+//! satellites), redirects handshakes and puts the cookies on the handler's response; see
+//! [`web`].
+//!
 //! Every decision (accepted token kinds, statuses, the challenge header) is made by
 //! [`RouteAuth`], which the axum layer shares: both frameworks answer the same request the same
 //! way. The middleware only copies the request's headers for it and translates its answer.
@@ -53,6 +58,10 @@ use super::{
     Verifier,
 };
 use crate::reply::actix::headers;
+
+pub mod web;
+
+pub use web::{WebAuthMiddleware, WebAuthMiddlewareService};
 
 /// An actix-web middleware that authenticates requests. See the [module docs](self).
 #[derive(Debug, Clone)]

@@ -150,6 +150,8 @@ mod outcome;
 pub mod request;
 mod route;
 mod verifier;
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) mod web_route;
 
 #[cfg(feature = "actix")]
 pub mod actix;

@@ -128,7 +128,8 @@ pub enum WebhookRejection {
         /// The limit in bytes.
         limit: usize,
     },
-    /// The delivery failed verification (401) or is not an event (400).
+    /// The delivery failed verification (401), is not an event (400), or the replay guard
+    /// could not be consulted (503).
     Webhook(WebhookError),
     /// No webhook verifier was configured for the route (a server bug; actix-web finds it
     /// in the application data only when the request comes): 500, logged at error level.
