@@ -8,6 +8,7 @@
 #![cfg(any(feature = "axum", feature = "actix"))]
 
 mod auth_support;
+mod webauth_support;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -15,7 +16,8 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use auth_support::*;
 use clerk_backend_api::auth::{
-    self, AuthState, MachineClaims, Principal, SessionClaims, TokenKinds,
+    self, AuthState, MachineClaims, Principal, RequestAuthenticator, RequestOutcome, SessionClaims,
+    TokenKinds,
 };
 use clerk_backend_api::webhooks::{self, Event, SigningSecret, VerifiedEvent};
 use serde_json::{Value, json};
@@ -32,10 +34,13 @@ enum Guard {
     Nothing,
     /// The layer or middleware, built from this core.
     Auth(auth::RouteAuth),
+    /// The web-app layer or middleware, with the authenticator's accepted kinds.
+    Web(RequestAuthenticator),
 }
 
-/// The handlers under test; each framework has its own copy with the same output.
-#[derive(Clone, Copy)]
+/// The handlers under test; each framework has its own copy with the same output. All take
+/// any method but the webhook receiver, which takes `POST`.
+#[derive(Debug, Clone, Copy)]
 enum Handler {
     /// `SessionClaims`: "sub org".
     Me,
@@ -51,7 +56,15 @@ enum Handler {
     Machine,
     /// `VerifiedEvent` (POST): "user id" or "other type".
     Webhook,
+    /// `RequestOutcome` (any method): "status reason subject".
+    Page,
+    /// `RequestOutcome` (any method): the same text, with a cookie and a `Cache-Control` of
+    /// its own, which the outcome's headers must join without replacing.
+    PageWithHeaders,
 }
+
+/// The path of a route that takes every path.
+const ANY_PATH: &str = "*";
 
 #[derive(Clone)]
 struct Route {
@@ -75,17 +88,18 @@ enum Body {
 
 #[derive(Clone)]
 struct Request {
-    method: &'static str,
-    path: &'static str,
-    headers: Vec<(String, String)>,
+    method: String,
+    path: String,
+    /// Values as bytes: a request may carry any byte a header allows.
+    headers: Vec<(String, Vec<u8>)>,
     body: Body,
 }
 
 impl Request {
-    fn get(path: &'static str) -> Self {
+    fn get(path: &str) -> Self {
         Self {
-            method: "GET",
-            path,
+            method: "GET".to_owned(),
+            path: path.to_owned(),
             headers: Vec::new(),
             body: Body::Bytes(Vec::new()),
         }
@@ -96,12 +110,29 @@ impl Request {
     }
 
     fn header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_owned(), value.to_owned()));
+        self.headers
+            .push((name.to_owned(), value.as_bytes().to_vec()));
         self
     }
 }
 
-/// The part of a response the cases check: status, the headers below, and the body.
+impl From<&http::Request<()>> for Request {
+    fn from(request: &http::Request<()>) -> Self {
+        Self {
+            method: request.method().to_string(),
+            path: request.uri().to_string(),
+            headers: request
+                .headers()
+                .iter()
+                .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
+                .collect(),
+            body: Body::Bytes(Vec::new()),
+        }
+    }
+}
+
+/// What the cases check of a response: status, headers (but `date` and `content-length`,
+/// which the in-process test servers do not write anyway), body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Answer {
     status: u16,
@@ -109,14 +140,8 @@ struct Answer {
     body: String,
 }
 
-/// The headers every answer is compared on (absent ones included).
-const CHECKED_HEADERS: [&str; 5] = [
-    "www-authenticate",
-    "content-type",
-    "location",
-    "set-cookie",
-    "cache-control",
-];
+/// Headers a framework may add on its own; not compared.
+const IGNORED_HEADERS: [&str; 2] = ["date", "content-length"];
 
 impl Answer {
     fn new(status: u16, headers: &[(&str, &str)], body: &str) -> Self {
@@ -147,7 +172,7 @@ fn unauthorized() -> Answer {
 }
 
 struct Case {
-    name: &'static str,
+    name: String,
     app: App,
     request: Request,
     expect: Answer,
@@ -155,8 +180,14 @@ struct Case {
 
 /// Runs every case on every compiled-in framework; reports all mismatches at once.
 async fn run(cases: Vec<Case>) {
+    let failures = check(&cases).await;
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The mismatches of `cases`, on every compiled-in framework.
+async fn check(cases: &[Case]) -> Vec<String> {
     let mut failures = Vec::new();
-    for case in &cases {
+    for case in cases {
         for (framework, answer) in answers(&case.app, &case.request).await {
             if answer != case.expect {
                 failures.push(format!(
@@ -166,7 +197,7 @@ async fn run(cases: Vec<Case>) {
             }
         }
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    failures
 }
 
 async fn answers(app: &App, request: &Request) -> Vec<(&'static str, Answer)> {
@@ -199,6 +230,25 @@ fn state_text(state: AuthState) -> String {
     }
 }
 
+fn page_text(outcome: &RequestOutcome) -> String {
+    format!(
+        "{} {} {}",
+        outcome.status(),
+        outcome
+            .reason()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        outcome
+            .principal()
+            .map(Principal::subject)
+            .unwrap_or_default()
+    )
+}
+
+/// The headers of [`Handler::PageWithHeaders`]'s own response.
+const PAGE_HEADERS: [(&str, &str); 2] =
+    [("set-cookie", "theme=dark"), ("cache-control", "private")];
+
 fn event_text(event: Event) -> String {
     match event {
         Event::UserCreated(created) => format!("user {}", created.data.id),
@@ -213,9 +263,10 @@ fn event_text(event: Event) -> String {
 mod with_axum {
     use super::*;
     use axum::body::to_bytes;
-    use axum::routing::{get, post};
+    use axum::response::IntoResponse;
+    use axum::routing::{MethodRouter, any, post};
     use axum::{Extension, Router};
-    use clerk_backend_api::auth::axum::AuthLayer;
+    use clerk_backend_api::auth::axum::{AuthLayer, WebAuthLayer};
     use tower::ServiceExt as _;
 
     async fn me(claims: SessionClaims) -> String {
@@ -239,24 +290,44 @@ mod with_axum {
     async fn webhook(VerifiedEvent(event): VerifiedEvent) -> String {
         event_text(event)
     }
+    async fn page(outcome: RequestOutcome) -> String {
+        page_text(&outcome)
+    }
+    async fn page_with_headers(outcome: RequestOutcome) -> impl IntoResponse {
+        (PAGE_HEADERS, page_text(&outcome))
+    }
+
+    /// One route; for [`ANY_PATH`], the root and every path under it.
+    fn one_route(path: &str, handler: MethodRouter) -> Router {
+        if path == ANY_PATH {
+            return Router::new()
+                .route("/", handler.clone())
+                .route("/{*rest}", handler);
+        }
+        Router::new().route(path, handler)
+    }
 
     fn router(app: &App) -> Router {
         let mut router = Router::new();
         for route in &app.routes {
-            let one = match route.handler {
-                Handler::Me => Router::new().route(route.path, get(me)),
-                Handler::Principal => Router::new().route(route.path, get(principal)),
-                Handler::Extension => Router::new().route(route.path, get(extension)),
-                Handler::Maybe => Router::new().route(route.path, get(maybe)),
-                Handler::State => Router::new().route(route.path, get(state)),
-                Handler::Machine => Router::new().route(route.path, get(machine)),
-                Handler::Webhook => Router::new()
-                    .route(route.path, post(webhook))
-                    .with_state(app.webhooks.clone().expect("a webhook verifier")),
+            let handler = match route.handler {
+                Handler::Me => any(me),
+                Handler::Principal => any(principal),
+                Handler::Extension => any(extension),
+                Handler::Maybe => any(maybe),
+                Handler::State => any(state),
+                Handler::Machine => any(machine),
+                Handler::Page => any(page),
+                Handler::PageWithHeaders => any(page_with_headers),
+                Handler::Webhook => {
+                    post(webhook).with_state(app.webhooks.clone().expect("a webhook verifier"))
+                }
             };
+            let one = one_route(route.path, handler);
             let one = match &route.guard {
                 Guard::Nothing => one,
                 Guard::Auth(core) => one.layer(AuthLayer::from(core.clone())),
+                Guard::Web(authenticator) => one.layer(WebAuthLayer::new(authenticator.clone())),
             };
             router = router.merge(one);
         }
@@ -265,9 +336,10 @@ mod with_axum {
 
     pub(super) async fn answer(app: &App, request: &Request) -> Answer {
         let mut builder = http::Request::builder()
-            .method(request.method)
-            .uri(request.path);
+            .method(request.method.as_str())
+            .uri(request.path.as_str());
         for (name, value) in &request.headers {
+            let value = http::HeaderValue::from_bytes(value).expect("header value");
             builder = builder.header(name, value);
         }
         let body = match &request.body {
@@ -284,12 +356,12 @@ mod with_axum {
             .expect("infallible");
         let status = response.status().as_u16();
         let mut headers = BTreeMap::<String, Vec<String>>::new();
-        for name in CHECKED_HEADERS {
-            for value in response.headers().get_all(name) {
+        for (name, value) in response.headers() {
+            if !IGNORED_HEADERS.contains(&name.as_str()) {
                 headers
-                    .entry(name.to_owned())
+                    .entry(name.as_str().to_owned())
                     .or_default()
-                    .push(value.to_str().expect("text header").to_owned());
+                    .push(String::from_utf8_lossy(value.as_bytes()).into_owned());
             }
         }
         let body = to_bytes(response.into_body(), usize::MAX)
@@ -311,8 +383,8 @@ mod with_actix {
     use super::*;
     use actix_web::dev::Payload;
     use actix_web::test::{TestRequest, call_service, init_service, read_body};
-    use actix_web::web;
-    use clerk_backend_api::auth::actix::AuthMiddleware;
+    use actix_web::{HttpResponse, web};
+    use clerk_backend_api::auth::actix::{AuthMiddleware, WebAuthMiddleware};
 
     async fn me(claims: SessionClaims) -> String {
         me_text(claims)
@@ -335,6 +407,18 @@ mod with_actix {
     async fn webhook(VerifiedEvent(event): VerifiedEvent) -> String {
         event_text(event)
     }
+    async fn page(outcome: RequestOutcome) -> String {
+        page_text(&outcome)
+    }
+    async fn page_with_headers(outcome: RequestOutcome) -> HttpResponse {
+        let mut response = HttpResponse::Ok();
+        for header in PAGE_HEADERS {
+            response.append_header(header);
+        }
+        response
+            .content_type("text/plain; charset=utf-8")
+            .body(page_text(&outcome))
+    }
 
     pub(super) async fn answer(app: &App, request: &Request) -> Answer {
         let mut actix = actix_web::App::new();
@@ -342,20 +426,31 @@ mod with_actix {
             actix = actix.app_data(verifier.clone());
         }
         for route in &app.routes {
-            let resource = web::resource(route.path);
+            // For ANY_PATH: the root and every path under it.
+            let path = if route.path == ANY_PATH {
+                "/{rest:.*}"
+            } else {
+                route.path
+            };
+            let resource = web::resource(path);
             let resource = match route.handler {
-                Handler::Me => resource.route(web::get().to(me)),
-                Handler::Principal => resource.route(web::get().to(principal)),
-                Handler::Extension => resource.route(web::get().to(extension)),
-                Handler::Maybe => resource.route(web::get().to(maybe)),
-                Handler::State => resource.route(web::get().to(state)),
-                Handler::Machine => resource.route(web::get().to(machine)),
+                Handler::Me => resource.route(web::route().to(me)),
+                Handler::Principal => resource.route(web::route().to(principal)),
+                Handler::Extension => resource.route(web::route().to(extension)),
+                Handler::Maybe => resource.route(web::route().to(maybe)),
+                Handler::State => resource.route(web::route().to(state)),
+                Handler::Machine => resource.route(web::route().to(machine)),
                 Handler::Webhook => resource.route(web::post().to(webhook)),
+                Handler::Page => resource.route(web::route().to(page)),
+                Handler::PageWithHeaders => resource.route(web::route().to(page_with_headers)),
             };
             actix = match &route.guard {
                 Guard::Nothing => actix.service(resource),
                 Guard::Auth(core) => {
                     actix.service(resource.wrap(AuthMiddleware::from(core.clone())))
+                }
+                Guard::Web(authenticator) => {
+                    actix.service(resource.wrap(WebAuthMiddleware::new(authenticator.clone())))
                 }
             };
         }
@@ -363,9 +458,10 @@ mod with_actix {
 
         let method =
             actix_web::http::Method::from_bytes(request.method.as_bytes()).expect("method");
-        let mut test = TestRequest::default().method(method).uri(request.path);
+        let mut test = TestRequest::default().method(method).uri(&request.path);
         for (name, value) in &request.headers {
-            test = test.append_header((name.as_str(), value.as_str()));
+            let value = actix_web::http::header::HeaderValue::from_bytes(value).expect("value");
+            test = test.append_header((name.as_str(), value));
         }
         let mut incoming = test.to_request();
         let payload = match &request.body {
@@ -385,12 +481,12 @@ mod with_actix {
         let response = call_service(&service, incoming).await;
         let status = response.status().as_u16();
         let mut headers = BTreeMap::<String, Vec<String>>::new();
-        for name in CHECKED_HEADERS {
-            for value in response.headers().get_all(name) {
+        for (name, value) in response.headers() {
+            if !IGNORED_HEADERS.contains(&name.as_str()) {
                 headers
-                    .entry(name.to_owned())
+                    .entry(name.as_str().to_owned())
                     .or_default()
-                    .push(value.to_str().expect("text header").to_owned());
+                    .push(String::from_utf8_lossy(value.as_bytes()).into_owned());
             }
         }
         let body = read_body(response).await;
@@ -511,8 +607,8 @@ async fn request_authentication_answers_the_same_on_every_framework() {
         .build()
         .expect("valid settings"));
 
-    let case = |name, request: Request, expect| Case {
-        name,
+    let case = |name: &str, request: Request, expect| Case {
+        name: name.to_owned(),
         app: app.clone(),
         request,
         expect,
@@ -683,13 +779,13 @@ async fn request_authentication_answers_the_same_on_every_framework() {
         ),
         // Keys that cannot be fetched: 503, no challenge, no detail.
         Case {
-            name: "keys unreachable",
+            name: "keys unreachable".to_owned(),
             app: no_keys.clone(),
             request: Request::get("/me").bearer(&session),
             expect: Answer::new(503, &[], ""),
         },
         Case {
-            name: "keys unreachable, optional route",
+            name: "keys unreachable, optional route".to_owned(),
             app: no_keys,
             request: Request::get("/state").bearer(&session),
             expect: ok("out:keys-unavailable"),
@@ -743,8 +839,8 @@ fn receiver(secret: &str, at: i64, limit: Option<usize>) -> App {
 
 fn post(d: &Delivery, signature: &str, body: Body) -> Request {
     Request {
-        method: "POST",
-        path: "/webhooks/clerk",
+        method: "POST".to_owned(),
+        path: "/webhooks/clerk".to_owned(),
         headers: Vec::new(),
         body,
     }
@@ -796,8 +892,8 @@ async fn webhook_receipt_answers_the_same_on_every_framework() {
     big.extend_from_slice(b"\"}");
 
     let user = "user user_2Zk8QpTbN4xVfJ0aPq7RrLwY3cD";
-    let case = |name, app, request, expect| Case {
-        name,
+    let case = |name: &str, app, request, expect| Case {
+        name: name.to_owned(),
         app,
         request,
         expect,
@@ -843,8 +939,8 @@ async fn webhook_receipt_answers_the_same_on_every_framework() {
             "no signature headers",
             receiver(&secret, at, None),
             Request {
-                method: "POST",
-                path: "/webhooks/clerk",
+                method: "POST".to_owned(),
+                path: "/webhooks/clerk".to_owned(),
                 headers: Vec::new(),
                 body: bytes(&d.body),
             },
@@ -961,4 +1057,120 @@ async fn actix_without_a_webhook_verifier_is_a_server_error() {
     )
     .await;
     assert_eq!(response.status().as_u16(), 401);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Web-app mode, over every scenario recorded from Clerk's JavaScript SDK
+
+/// What an adapter must answer for `outcome` with `handler`, worked out from the outcome alone
+/// (which `tests/web_auth_fixtures.rs` holds to Clerk's verdicts): a `Location` is a `307`
+/// with the outcome's headers and nothing else; otherwise the handler answers, and the
+/// outcome's headers join its response: every cookie after the handler's own, the others
+/// unless the handler set that header.
+fn web_answer(mut outcome: RequestOutcome, handler: Handler) -> Answer {
+    fn add(headers: &mut BTreeMap<String, Vec<String>>, name: &str, value: &[u8]) {
+        headers
+            .entry(name.to_owned())
+            .or_default()
+            .push(String::from_utf8_lossy(value).into_owned());
+    }
+    let carried = outcome.take_headers();
+    let mut headers = BTreeMap::new();
+    if carried.contains_key("location") {
+        for (name, value) in &carried {
+            add(&mut headers, name.as_str(), value.as_bytes());
+        }
+        return Answer {
+            status: 307,
+            headers,
+            body: String::new(),
+        };
+    }
+    let (status, body) = match handler {
+        Handler::Page | Handler::PageWithHeaders => {
+            add(&mut headers, TEXT.0, TEXT.1.as_bytes());
+            (200, page_text(&outcome))
+        }
+        Handler::Me => match outcome.principal().and_then(Principal::session) {
+            Some(claims) => {
+                add(&mut headers, TEXT.0, TEXT.1.as_bytes());
+                (200, me_text(claims.clone()))
+            }
+            None => {
+                add(&mut headers, "www-authenticate", b"Bearer");
+                (401, String::new())
+            }
+        },
+        other => panic!("{other:?} is not a page handler"),
+    };
+    if let Handler::PageWithHeaders = handler {
+        for (name, value) in PAGE_HEADERS {
+            add(&mut headers, name, value.as_bytes());
+        }
+    }
+    let own: Vec<String> = headers.keys().cloned().collect();
+    for (name, value) in &carried {
+        if name == "set-cookie" || !own.iter().any(|o| o == name.as_str()) {
+            add(&mut headers, name.as_str(), value.as_bytes());
+        }
+    }
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+#[tokio::test]
+async fn web_app_mode_answers_the_same_on_every_framework() {
+    let fixtures = webauth_support::fixtures();
+    let now = fixtures["now"].as_u64().expect("now");
+    let kid = fixtures["kid"].as_str().expect("kid");
+    let mut failures = Vec::new();
+    // (handler, expected answer) of every case, to show what the scenarios reach.
+    let mut reached = Vec::new();
+    for scenario in fixtures["scenarios"].as_array().expect("scenarios") {
+        let name = scenario["name"].as_str().expect("name");
+        if name.starts_with("config_") {
+            // Settings refused when building: no request reaches an adapter.
+            continue;
+        }
+        // One stub per scenario, alive while its cases run (the frameworks call it too).
+        let server = webauth_support::stub_api(scenario, kid).await;
+        let authenticator = webauth_support::build(scenario, &format!("{}/v1", server.uri()), now)
+            .expect("valid settings");
+        let request = webauth_support::request(scenario);
+        let outcome = authenticator.authenticate_request(&request).await;
+        let cases: Vec<Case> = [Handler::Page, Handler::PageWithHeaders, Handler::Me]
+            .into_iter()
+            .map(|handler| Case {
+                name: format!("{name} ({handler:?})"),
+                app: App {
+                    routes: vec![route(ANY_PATH, Guard::Web(authenticator.clone()), handler)],
+                    webhooks: None,
+                },
+                request: Request::from(&request),
+                expect: web_answer(outcome.clone(), handler),
+            })
+            .collect();
+        failures.extend(check(&cases).await);
+        reached.extend(cases.into_iter().map(|c| (c.name, c.expect)));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // The scenarios reach every path of the adapters: handshake redirects, cookies carried
+    // onto a page, debug headers carried onto a refusal.
+    let count = |test: &dyn Fn(&str, &Answer) -> bool| {
+        reached
+            .iter()
+            .filter(|(name, answer)| test(name, answer))
+            .count()
+    };
+    assert!(count(&|_, a| a.status == 307) >= 10);
+    assert!(
+        count(&|name, a| name.ends_with("(Page)")
+            && a.status == 200
+            && a.headers.contains_key("set-cookie"))
+            >= 3
+    );
+    assert!(count(&|_, a| a.status == 401 && a.headers.contains_key("x-clerk-auth-status")) >= 10);
 }
