@@ -102,6 +102,8 @@
 //! `auth::actix` an actix-web middleware, that reject unauthenticated requests with a bare 401
 //! and hand the [`Principal`] to handlers as an extractor. Both are thin adapters over
 //! [`RouteAuth`], which decides for any framework: the same request gets the same answer.
+//! Their web-app forms (`WebAuthLayer`, `WebAuthMiddleware`) share one step over
+//! [`RequestAuthenticator`] the same way.
 //!
 //! # Example
 //!

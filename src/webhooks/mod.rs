@@ -73,8 +73,8 @@
 //! | `svix-*` and `webhook-*` headers mixed in one delivery | Python mixes them header by header | refused (one set is read) | no sender mixes them |
 //!
 //! [`Verifier::verify`] authenticates the body's bytes whatever they are; the libraries also
-//! insist on a UTF-8 (JS: JSON) body. [`Verifier::verify_event`] and the axum extractor do
-//! too, since they decode the body as JSON.
+//! insist on a UTF-8 (JS: JSON) body. [`Verifier::verify_event`] and the framework extractors
+//! do too, since they decode the body as JSON.
 //!
 //! # Forward compatibility
 //!
