@@ -200,3 +200,50 @@ fn read_dir(dir: &Path) -> Result<Option<Vec<SpecFile>>, String> {
         .collect::<Result<_, _>>()
         .map(Some)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `spec-update` reads the files its own way (keeping key order); the
+    /// document must be the one the build reads through `build/bundle.rs`.
+    #[test]
+    fn bundles_as_the_build_does() {
+        for api in ["bapi", "webhooks"] {
+            let dir = crate::repo_root().join("openapi").join(api);
+            let ours = Layout::read(&dir).unwrap().bundle().unwrap().to_value();
+            assert_eq!(ours, crate::bundle::bundle(&dir).unwrap(), "{api}");
+        }
+    }
+
+    /// Every file of our spec is written back byte for byte.
+    #[test]
+    fn renders_our_files_unchanged() {
+        for api in ["bapi", "webhooks"] {
+            let dir = crate::repo_root().join("openapi").join(api);
+            let layout = Layout::read(&dir).unwrap();
+            let files = std::iter::once(&layout.root)
+                .chain(layout.paths.iter().flatten())
+                .chain(layout.schemas.iter().flatten());
+            let mut count = 0;
+            for file in files {
+                count += 1;
+                let sub = if file.name == "openapi" && std::ptr::eq(file, &layout.root) {
+                    String::new()
+                } else if layout.paths.iter().flatten().any(|f| std::ptr::eq(f, file)) {
+                    "paths/".into()
+                } else {
+                    "schemas/".into()
+                };
+                let path = dir.join(format!("{sub}{}.json", file.name));
+                assert_eq!(
+                    file.render(),
+                    std::fs::read_to_string(&path).unwrap(),
+                    "{}",
+                    path.display()
+                );
+            }
+            assert!(count > 50, "{api}: {count} files");
+        }
+    }
+}

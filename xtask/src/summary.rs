@@ -151,11 +151,11 @@ fn areas(old: &Facts, new: &Facts) -> Vec<String> {
                     area = format!("{area}.{field}");
                 }
             }
-            if !out.contains(&area) {
-                out.push(area);
-            }
+            out.push(area);
         }
     }
+    out.sort();
+    out.dedup();
     out
 }
 
