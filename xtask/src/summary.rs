@@ -146,10 +146,10 @@ fn areas(old: &Facts, new: &Facts) -> Vec<String> {
         if old.get(key) != new.get(key) {
             let mut parts = key.trim_start_matches(['.', ' ']).split('.');
             let mut area = parts.next().unwrap_or_default().to_string();
-            if area == "properties" {
-                if let Some(field) = parts.next() {
-                    area = format!("{area}.{field}");
-                }
+            if area == "properties"
+                && let Some(field) = parts.next()
+            {
+                area = format!("{area}.{field}");
             }
             out.push(area);
         }

@@ -67,6 +67,7 @@ pub fn spec_update(args: &[String]) -> Result<(), String> {
 /// Our spec with the facts of `theirs`.
 pub fn update(old: &Layout, theirs: &Node) -> Result<Layout, String> {
     check_supported(theirs)?;
+    check_same_kind(&old.bundle()?, theirs)?;
     let split_paths = old.paths.is_some();
     let split_schemas = old.schemas.is_some();
     let root = SpecFile {
@@ -105,6 +106,37 @@ fn check_supported(theirs: &Node) -> Result<(), String> {
                          move it into the operations"
                     ));
                 }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A file of webhook events must not replace a spec of paths, nor the other
+/// way round: every operation would be removed.
+fn check_same_kind(ours: &Node, theirs: &Node) -> Result<(), String> {
+    let kinds = |doc: &Node| -> Vec<&str> {
+        OPERATION_MAPS
+            .iter()
+            .copied()
+            .filter(|k| doc.get(k).is_some_and(|m| !m.entries().is_empty()))
+            .collect()
+    };
+    let (mine, their) = (kinds(ours), kinds(theirs));
+    if their.is_empty() {
+        return Err("the file has no operations (no `paths`, no webhook events)".into());
+    }
+    if !mine.is_empty() && mine != their {
+        return Err(format!(
+            "the file has {} but the spec directory has {}: is it the right file (or --dir)?",
+            their.join(" and "),
+            mine.join(" and ")
+        ));
+    }
+    if let Some(schemas) = theirs.get("components").and_then(|c| c.get("schemas")) {
+        for (name, _) in schemas.entries() {
+            if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+                return Err(format!("schema name {name:?} cannot be a file name"));
             }
         }
     }

@@ -255,3 +255,22 @@ fn refuses_files_it_would_reformat() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), compact);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn refuses_a_file_of_the_other_kind() {
+    let dir = scratch_copy("api", "kind");
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args([
+            "spec-update",
+            fixtures().join("events-v1.yml").to_str().unwrap(),
+        ])
+        .arg("--dir")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is it the right file"), "{stderr}");
+    assert_same_tree(&dir, &fixtures().join("api"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
