@@ -1,5 +1,7 @@
 //! Cost of verifying a session token with a warm key cache, against a bare `jsonwebtoken`
-//! decode with the same key (signature and `exp` only, claims into a JSON map).
+//! decode with the same key (signature and `exp` only, claims into a JSON map); and the same
+//! verifier with its cache of verified tokens on, verifying the same token again and again
+//! (what a server sees while a browser's token lives).
 //!
 //! Run: `cargo bench --bench auth_verify -- --warm-up-time 1 --measurement-time 3`
 
@@ -56,6 +58,20 @@ fn bench_verify(c: &mut Criterion) {
     let warm = runtime.block_on(verifier.verify_session_token(&token));
     assert!(warm.is_ok(), "{warm:?}");
 
+    let cached_verifier = Verifier::builder()
+        .secret_key(SECRET_KEY)
+        .api_url(server.uri())
+        .publishable_key(PUBLISHABLE_KEY)
+        .authorized_parties(["https://app.example.com"])
+        .token_cache(10_000)
+        .build()
+        .expect("valid settings");
+    let warm = runtime.block_on(cached_verifier.verify_session_token(&token));
+    assert_eq!(
+        warm.ok(),
+        runtime.block_on(verifier.verify_session_token(&token)).ok()
+    );
+
     let decoding_key = jsonwebtoken::DecodingKey::from_rsa_components(
         jwk["n"].as_str().expect("n"),
         jwk["e"].as_str().expect("e"),
@@ -67,6 +83,11 @@ fn bench_verify(c: &mut Criterion) {
 
     let ours = || {
         let claims = futures::executor::block_on(verifier.verify_session_token(black_box(&token)));
+        black_box(claims.is_ok())
+    };
+    let cached = || {
+        let claims =
+            futures::executor::block_on(cached_verifier.verify_session_token(black_box(&token)));
         black_box(claims.is_ok())
     };
     let bare = || {
@@ -87,16 +108,33 @@ fn bench_verify(c: &mut Criterion) {
     group.bench_function("jsonwebtoken_decode", |b| {
         b.iter_custom(|iters| timed_interleaved(iters, &bare, &ours))
     });
+    group.bench_function("clerk_verifier_token_cache_hit", |b| {
+        b.iter_custom(|iters| timed_interleaved(iters, &cached, &ours))
+    });
     group.finish();
 
-    paired_ratio(&ours, &bare);
+    let (ours_us, bare_us) = paired_medians(&ours, &bare);
+    println!(
+        "paired medians over {PAIRS} calls each: clerk verifier {ours_us:.2} µs, \
+         jsonwebtoken {bare_us:.2} µs, throughput ratio {:.3}",
+        bare_us / ours_us
+    );
+    let (cached_us, uncached_us) = paired_medians(&cached, &ours);
+    println!(
+        "paired medians over {PAIRS} calls each: token cache hit {cached_us:.3} µs, \
+         uncached {uncached_us:.2} µs, speed-up {:.1}x",
+        uncached_us / cached_us
+    );
+    let stats = cached_verifier.token_cache_stats().expect("cache on");
+    assert!(stats.hits > stats.misses, "{stats:?}");
 }
 
-/// Prints the throughput ratio from medians of adjacent calls: on a busy machine the criterion
-/// figures above drift with other processes' load between the two benchmarks, while a pair of
-/// back-to-back calls sees the same load.
-fn paired_ratio(ours: &dyn Fn() -> bool, bare: &dyn Fn() -> bool) {
-    const PAIRS: usize = 3000;
+const PAIRS: usize = 3000;
+
+/// Medians of adjacent calls (microseconds): on a busy machine the criterion figures above
+/// drift with other processes' load between two benchmarks, while a pair of back-to-back
+/// calls sees the same load.
+fn paired_medians(ours: &dyn Fn() -> bool, bare: &dyn Fn() -> bool) -> (f64, f64) {
     let mut ours_ns = Vec::with_capacity(PAIRS);
     let mut bare_ns = Vec::with_capacity(PAIRS);
     for i in 0..PAIRS {
@@ -116,12 +154,7 @@ fn paired_ratio(ours: &dyn Fn() -> bool, bare: &dyn Fn() -> bool) {
         v.sort_unstable();
         v[v.len() / 2] as f64 / 1000.0
     };
-    let (ours_us, bare_us) = (median(&mut ours_ns), median(&mut bare_ns));
-    println!(
-        "paired medians over {PAIRS} calls each: clerk verifier {ours_us:.2} µs, \
-         jsonwebtoken {bare_us:.2} µs, throughput ratio {:.3}",
-        bare_us / ours_us
-    );
+    (median(&mut ours_ns), median(&mut bare_ns))
 }
 
 /// Runs `timed` and `untimed` alternately `iters` times; returns the time spent in `timed`.

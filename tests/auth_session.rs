@@ -649,3 +649,149 @@ async fn request_parts_are_accepted() {
     let state = pem_verifier().authenticate_parts(&parts).await;
     assert!(state.is_signed_in(), "{state:?}");
 }
+
+#[tokio::test]
+async fn a_token_without_azp_is_refused_once_authorized_parties_are_set() {
+    let key = TestKey::instance();
+    let no_azp = key.sign(&rs256_header(KID), &claims_with(json!({"azp": null})));
+    assert_eq!(
+        verify(&pem_verifier(), &no_azp).await.err(),
+        Some(SignedOutReason::WrongAuthorizedParty)
+    );
+    let mut null_azp = session_claims();
+    null_azp["azp"] = Value::Null;
+    assert_eq!(
+        verify(&pem_verifier(), &key.sign(&rs256_header(KID), &null_azp))
+            .await
+            .err(),
+        Some(SignedOutReason::WrongAuthorizedParty)
+    );
+    // Without configured parties, azp is not looked at.
+    let open = Verifier::builder()
+        .jwt_key(key.public_pem)
+        .clock(fixed_clock)
+        .build()
+        .expect("valid");
+    assert!(verify(&open, &no_azp).await.is_ok());
+    // And the matching party passes.
+    assert!(verify(&pem_verifier(), &key.session_token()).await.is_ok());
+}
+
+#[tokio::test]
+async fn behaviours_read_from_the_source_hold() {
+    let key = TestKey::instance();
+    let verifier = pem_verifier();
+    let good = key.session_token();
+    // The token is taken as given: whitespace around it is malformed (Clerk's SDK agrees);
+    // in a header, the whitespace around the value is not part of it.
+    for padded in [format!(" {good}"), format!("{good}\n"), format!("{good} ")] {
+        assert_eq!(
+            verify(&verifier, &padded).await.err(),
+            Some(SignedOutReason::Malformed)
+        );
+    }
+    let header = headers(&[("authorization", format!("Bearer  {good} "))]);
+    assert!(verifier.authenticate(&header).await.is_signed_in());
+    // `typ`: absent or `JWT` for session tokens; `at+jwt` marks an OAuth token; anything
+    // else (case included) is malformed.
+    let typ = |typ: Value| {
+        key.sign(
+            &json!({"alg": "RS256", "kid": KID, "typ": typ}),
+            &session_claims(),
+        )
+    };
+    assert!(verify(&verifier, &typ(json!("JWT"))).await.is_ok());
+    let no_typ = key.sign(&json!({"alg": "RS256", "kid": KID}), &session_claims());
+    assert!(verify(&verifier, &no_typ).await.is_ok());
+    for bad in ["jwt", "JOSE", "JWS", ""] {
+        assert_eq!(
+            verify(&verifier, &typ(json!(bad))).await.err(),
+            Some(SignedOutReason::Malformed),
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        verify(&verifier, &typ(json!("application/at+jwt")))
+            .await
+            .err(),
+        Some(SignedOutReason::TokenKindNotAccepted(TokenKind::OAuthToken))
+    );
+    // Padded segments are malformed, though the bytes decode the same.
+    let (input, signature) = good.rsplit_once('.').expect("3 parts");
+    let padding = "=".repeat((4 - signature.len() % 4) % 4);
+    if !padding.is_empty() {
+        assert_eq!(
+            verify(&verifier, &format!("{input}.{signature}{padding}"))
+                .await
+                .err(),
+            Some(SignedOutReason::Malformed)
+        );
+    }
+    // Time claims that are present must be numbers; `null` is not absent.
+    for claim in ["exp", "nbf", "iat"] {
+        let mut claims = session_claims();
+        claims[claim] = Value::Null;
+        assert_eq!(
+            verify(&verifier, &key.sign(&rs256_header(KID), &claims))
+                .await
+                .err(),
+            Some(SignedOutReason::Malformed),
+            "{claim}"
+        );
+    }
+}
+
+#[test]
+fn every_reason_has_a_clerk_reason_string() {
+    // Clerk's reason strings (`@clerk/backend` 3.x): token verification, request
+    // authentication and machine token errors.
+    const CLERK: &[&str] = &[
+        "token-expired",
+        "token-invalid",
+        "token-invalid-algorithm",
+        "token-invalid-authorized-parties",
+        "token-invalid-issuer",
+        "token-invalid-signature",
+        "token-not-active-yet",
+        "token-iat-in-the-future",
+        "token-verification-failed",
+        "jwk-remote-failed-to-load",
+        "jwk-kid-mismatch",
+        "session-token-and-uat-missing",
+        "token-type-mismatch",
+        "unexpected-error",
+    ];
+    let reasons = [
+        SignedOutReason::TokenMissing,
+        SignedOutReason::TokenTooLarge,
+        SignedOutReason::Malformed,
+        SignedOutReason::AlgorithmNotAllowed,
+        SignedOutReason::UnknownKey,
+        SignedOutReason::BadSignature,
+        SignedOutReason::Expired,
+        SignedOutReason::NotYetValid,
+        SignedOutReason::IssuedInFuture,
+        SignedOutReason::MissingClaim("sub"),
+        SignedOutReason::WrongAuthorizedParty,
+        SignedOutReason::WrongIssuer,
+        SignedOutReason::WrongAudience,
+        SignedOutReason::TokenKindNotAccepted(TokenKind::ApiKey),
+        SignedOutReason::UnrecognizedCategory,
+        SignedOutReason::TokenInvalid,
+        SignedOutReason::TokenRevoked,
+        SignedOutReason::KeysUnavailable,
+        SignedOutReason::BackendUnavailable,
+    ];
+    for reason in &reasons {
+        assert!(CLERK.contains(&reason.clerk_code()), "{reason:?}");
+    }
+    assert_eq!(
+        SignedOutReason::NotYetValid.clerk_code(),
+        "token-not-active-yet"
+    );
+    assert_eq!(SignedOutReason::Malformed.clerk_code(), "token-invalid");
+    assert_eq!(
+        SignedOutReason::WrongAuthorizedParty.clerk_code(),
+        "token-invalid-authorized-parties"
+    );
+}

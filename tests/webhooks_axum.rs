@@ -60,9 +60,11 @@ async fn handle(VerifiedEvent(event): VerifiedEvent) -> String {
 
 fn app(secret: &str, at: i64) -> Router {
     let at = UNIX_EPOCH + Duration::from_secs(at as u64);
-    let verifier = Verifier::from_secret(secret)
-        .unwrap()
-        .with_clock(move || at);
+    let verifier = Verifier::builder()
+        .secret(secret)
+        .clock(move || at)
+        .build()
+        .unwrap();
     Router::new()
         .route("/webhooks/clerk", post(handle))
         .with_state(verifier)
@@ -154,4 +156,78 @@ async fn unknown_event_type_reaches_the_handler() {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, "other agent.summoned");
+}
+
+fn app_with_limit(secret: &str, at: i64, limit: usize) -> Router {
+    let at = UNIX_EPOCH + Duration::from_secs(at as u64);
+    let verifier = Verifier::builder()
+        .secret(secret)
+        .clock(move || at)
+        .max_body_size(limit)
+        .build()
+        .unwrap();
+    Router::new()
+        .route("/webhooks/clerk", post(handle))
+        .with_state(verifier)
+}
+
+#[tokio::test]
+async fn the_body_limit_is_the_verifiers_and_past_it_the_answer_is_413() {
+    let (secret, d) = user_created();
+    let len = d.body.len();
+
+    // A validly signed delivery larger than axum's own 2 MB default passes under a larger
+    // limit: the extractor reads under the verifier's limit only.
+    let mut big = d.body.clone();
+    big.truncate(big.len() - 1); // drop the closing brace
+    big.extend_from_slice(b", \"padding\": \"");
+    big.extend(std::iter::repeat_n(b'x', 3 * 1024 * 1024));
+    big.extend_from_slice(b"\"}");
+    let signature = SigningSecret::new(&secret)
+        .unwrap()
+        .sign(d.id.as_bytes(), d.timestamp, &big);
+    let (status, _) = send(
+        app_with_limit(&secret, d.timestamp, 4 * 1024 * 1024),
+        request(&d, &signature, big.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // Under the default limit (2 MiB) the same delivery is 413, and the answer says so.
+    let (status, text) = send(app(&secret, d.timestamp), request(&d, &signature, big)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(text, "webhook body larger than the 2097152-byte limit");
+
+    // Exactly at the limit passes; one byte less is 413, with and without Content-Length.
+    let (status, _) = send(
+        app_with_limit(&secret, d.timestamp, len),
+        request(&d, &d.signature, d.body.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = send(
+        app_with_limit(&secret, d.timestamp, len - 1),
+        request(&d, &d.signature, d.body.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        d.body.chunks(100).map(|c| Ok(c.to_vec())).collect();
+    let streamed = Request::post("/webhooks/clerk")
+        .header("svix-id", &d.id)
+        .header("svix-timestamp", d.timestamp.to_string())
+        .header("svix-signature", &d.signature)
+        .body(Body::from_stream(futures::stream::iter(chunks)))
+        .unwrap();
+    let (status, text) = send(app_with_limit(&secret, d.timestamp, len - 1), streamed).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(text.contains(&format!("{}-byte limit", len - 1)), "{text}");
+}
+
+#[test]
+fn the_rejection_names_the_limit() {
+    use clerk_backend_api::webhooks::WebhookRejection;
+    let rejection = WebhookRejection::TooLarge { limit: 1024 };
+    assert_eq!(rejection.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(rejection.to_string().contains("1024 bytes"));
+    assert!(rejection.to_string().contains("max_body_size"));
 }

@@ -1,5 +1,7 @@
 //! Typed views of a verified session token's claims.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 /// The claims of a verified session token (or of a token from a custom JWT template).
@@ -39,7 +41,8 @@ pub struct SessionClaims {
     pub features: Vec<Entitlement>,
     /// `pla` (version 2): plans, each with the scope it applies to.
     pub plans: Vec<Entitlement>,
-    raw: Map<String, Value>,
+    /// Shared, so that handing out a cached verification's claims copies no JSON tree.
+    raw: Arc<Map<String, Value>>,
 }
 
 impl SessionClaims {
@@ -109,7 +112,7 @@ impl SessionClaims {
             organization,
             features,
             plans,
-            raw,
+            raw: Arc::new(raw),
         }
     }
 }

@@ -34,7 +34,7 @@ pub enum SignedOutReason {
     IssuedInFuture,
     /// A claim every accepted token must carry is absent (its name is given, e.g. `sub`).
     MissingClaim(&'static str),
-    /// `azp` is present and not one of the configured authorized parties.
+    /// Authorized parties are configured and the token's `azp` is absent or not one of them.
     WrongAuthorizedParty,
     /// `iss` differs from the expected issuer.
     WrongIssuer,
@@ -85,6 +85,64 @@ impl SignedOutReason {
         }
     }
 
+    /// The reason string Clerk's JavaScript SDK (`@clerk/backend` 3.x) reports for the same
+    /// failure, for logs and dashboards shared with services written against it.
+    ///
+    /// Clerk's names are coarser than ours (several of ours map to `token-invalid` or
+    /// `token-verification-failed`), so keep [`code`](Self::code) where the exact check matters.
+    ///
+    /// | ours ([`code`](Self::code)) | Clerk's |
+    /// |---|---|
+    /// | `token-missing` | `session-token-and-uat-missing` |
+    /// | `token-too-large` | `token-invalid` (Clerk has no size limit) |
+    /// | `token-malformed` | `token-invalid` |
+    /// | `algorithm-not-allowed` | `token-invalid-algorithm` |
+    /// | `unknown-key` | `jwk-kid-mismatch` |
+    /// | `bad-signature` | `token-invalid-signature` |
+    /// | `token-expired` | `token-expired` |
+    /// | `token-not-yet-valid` | `token-not-active-yet` |
+    /// | `token-issued-in-future` | `token-iat-in-the-future` |
+    /// | `missing-claim` | `token-verification-failed` |
+    /// | `wrong-authorized-party` | `token-invalid-authorized-parties` |
+    /// | `wrong-issuer` | `token-invalid-issuer` |
+    /// | `wrong-audience` | `token-verification-failed` |
+    /// | `token-kind-not-accepted` | `token-type-mismatch` |
+    /// | `unrecognized-category` | `token-invalid` |
+    /// | `token-invalid` | `token-invalid` |
+    /// | `token-revoked` | `token-invalid` |
+    /// | `keys-unavailable` | `jwk-remote-failed-to-load` |
+    /// | `backend-unavailable` | `unexpected-error` |
+    ///
+    /// ```
+    /// use clerk_backend_api::auth::SignedOutReason;
+    ///
+    /// let reason = SignedOutReason::NotYetValid;
+    /// assert_eq!(reason.code(), "token-not-yet-valid");
+    /// assert_eq!(reason.clerk_code(), "token-not-active-yet");
+    /// ```
+    pub fn clerk_code(&self) -> &'static str {
+        match self {
+            Self::TokenMissing => "session-token-and-uat-missing",
+            Self::TokenTooLarge
+            | Self::Malformed
+            | Self::UnrecognizedCategory
+            | Self::TokenInvalid
+            | Self::TokenRevoked => "token-invalid",
+            Self::AlgorithmNotAllowed => "token-invalid-algorithm",
+            Self::UnknownKey => "jwk-kid-mismatch",
+            Self::BadSignature => "token-invalid-signature",
+            Self::Expired => "token-expired",
+            Self::NotYetValid => "token-not-active-yet",
+            Self::IssuedInFuture => "token-iat-in-the-future",
+            Self::MissingClaim(_) | Self::WrongAudience => "token-verification-failed",
+            Self::WrongAuthorizedParty => "token-invalid-authorized-parties",
+            Self::WrongIssuer => "token-invalid-issuer",
+            Self::TokenKindNotAccepted(_) => "token-type-mismatch",
+            Self::KeysUnavailable => "jwk-remote-failed-to-load",
+            Self::BackendUnavailable => "unexpected-error",
+        }
+    }
+
     /// True when the failure lies with this server (keys or the Backend API unreachable, bad
     /// configuration) rather than with the token. A web layer should answer 503, not 401.
     pub fn is_server_fault(&self) -> bool {
@@ -132,6 +190,9 @@ pub enum ConfigError {
     /// The PEM public key could not be read as an RSA public key.
     #[error("the PEM public key is not a usable RSA public key: {0}")]
     InvalidPublicKey(&'static str),
+    /// A key set given as JWKS JSON could not be used (the reason is given).
+    #[error("the key set (JWKS) is not usable: {0}")]
+    InvalidKeySet(String),
     /// The publishable key does not have the `pk_<env>_<base64>` shape.
     #[error("the publishable key is malformed: {0}")]
     InvalidPublishableKey(&'static str),

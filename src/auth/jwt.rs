@@ -21,10 +21,17 @@ const CATEGORY_IGNORE: &str = "cl_I7d4PD111III";
 pub(crate) struct Header {
     pub alg: String,
     pub kid: Option<String>,
-    pub typ: Option<String>,
+    /// Kept as JSON, so that `"typ": null` is told apart from an absent `typ`.
+    #[serde(default, deserialize_with = "present")]
+    pub typ: Option<Value>,
     pub cat: Option<String>,
     /// Critical extensions: none is understood, so any presence rejects the token.
     pub crit: Option<Value>,
+}
+
+/// A member that is present, whatever its value (`null` included).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 /// What a header's `cat` says about the token class.
@@ -49,10 +56,29 @@ impl Header {
         }
     }
 
-    /// OAuth access tokens in JWT form carry `typ: at+jwt` (RFC 9068).
-    pub(crate) fn is_oauth_access_token(&self) -> bool {
-        matches!(self.typ.as_deref(), Some(t) if t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt"))
+    /// What the header `typ` says: OAuth access tokens in JWT form carry `at+jwt` or
+    /// `application/at+jwt` (RFC 9068); every other Clerk token carries `JWT` or nothing.
+    /// Anything else is not a Clerk token and is refused as malformed, as Clerk's SDK does.
+    /// The comparison is exact (case included), also as in Clerk's SDK.
+    pub(crate) fn typ(&self) -> Result<HeaderType, SignedOutReason> {
+        let Some(typ) = &self.typ else {
+            return Ok(HeaderType::Jwt);
+        };
+        match typ.as_str() {
+            Some("JWT") => Ok(HeaderType::Jwt),
+            Some("at+jwt" | "application/at+jwt") => Ok(HeaderType::AccessToken),
+            _ => Err(SignedOutReason::Malformed),
+        }
     }
+}
+
+/// The token class a header `typ` announces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HeaderType {
+    /// `JWT` or absent: a session, JWT-template or M2M token.
+    Jwt,
+    /// `at+jwt`: an OAuth access token.
+    AccessToken,
 }
 
 /// A JWT split into its parts, with the header decoded and the rest still encoded.
@@ -109,12 +135,15 @@ impl<'t> Jwt<'t> {
 }
 
 /// A NumericDate claim as whole seconds; fractions are truncated toward the past.
+///
+/// An absent claim is `None`; a present one must be a number. `null` is not a number: Clerk's
+/// SDK refuses `"nbf": null`, and so does this.
 pub(crate) fn numeric_date(
     claims: &Map<String, Value>,
     name: &'static str,
 ) -> Result<Option<i64>, SignedOutReason> {
     match claims.get(name) {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
         Some(Value::Number(n)) => n
             .as_i64()
             .or_else(|| {

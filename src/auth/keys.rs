@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -327,6 +328,9 @@ struct CacheState {
 pub(crate) struct JwksCache {
     policy: CachePolicy,
     state: RwLock<CacheState>,
+    /// Bumped each time a fetch brings a key set that differs from the one held, so that
+    /// what was verified under the old keys (the verified-token cache) can be dropped.
+    generation: AtomicU64,
     /// Held while fetching, so that concurrent misses share one request (single flight).
     /// `futures`' mutex is used because the crate's tokio dependency doesn't enable `sync`;
     /// it is async-aware and queues waiters fairly.
@@ -338,6 +342,7 @@ impl JwksCache {
         Self {
             policy,
             state: RwLock::new(CacheState::default()),
+            generation: AtomicU64::new(0),
             fetch_lock: futures::lock::Mutex::new(()),
         }
     }
@@ -400,6 +405,10 @@ impl JwksCache {
         match result {
             Ok(keys) => {
                 tracing::debug!(keys = keys.len(), "fetched the instance's signing keys");
+                // The first key set replaces nothing that anything was verified with.
+                if !state.keys.is_empty() && !same_keys(&state.keys, &keys) {
+                    self.generation.fetch_add(1, Ordering::Release);
+                }
                 state.keys = keys;
                 state.fetched_at = Some(Instant::now());
             }
@@ -411,6 +420,16 @@ impl JwksCache {
         Self::lookup(&state, kid)
     }
 
+    /// Changes whenever the held key set changes.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// The key for `kid` if it is held now, fresh or not; never fetches.
+    pub(crate) fn cached(&self, kid: &str) -> KeyLookup {
+        Self::lookup(&self.read(), kid)
+    }
+
     fn lookup(state: &CacheState, kid: &str) -> KeyLookup {
         match state.keys.get(kid) {
             Some(key) => KeyLookup::Found(key.clone()),
@@ -418,6 +437,18 @@ impl JwksCache {
             None => KeyLookup::Unavailable,
         }
     }
+}
+
+/// True when both sets hold the same keys under the same ids.
+pub(crate) fn same_keys(
+    a: &HashMap<String, Arc<VerifyKey>>,
+    b: &HashMap<String, Arc<VerifyKey>>,
+) -> bool {
+    a.len() == b.len()
+        && a.iter().all(|(kid, key)| {
+            b.get(kid)
+                .is_some_and(|other| key.n == other.n && key.e == other.e && key.alg == other.alg)
+        })
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@
 //! # Keys
 //!
 //! - Networkless: give the instance's PEM public key ([`VerifierBuilder::jwt_key`], usually
-//!   from `CLERK_JWT_KEY`).
+//!   from `CLERK_JWT_KEY`), or its key set as JWKS JSON ([`VerifierBuilder::jwks_json`],
+//!   replaceable at run time with [`Verifier::set_jwks_json`]).
 //! - Or give the secret key ([`VerifierBuilder::secret_key`]): the instance's key set is
 //!   fetched from the Backend API and cached by this verifier (never process-wide) for five
 //!   minutes. A token with an unknown `kid` triggers one refetch, at most once per
@@ -18,12 +19,63 @@
 //! # Checks on session tokens
 //!
 //! Signature (`RS256` only by default; `none` and `HS*` can't even be configured; the header
-//! `alg` must match the key's), `exp`/`nbf`/`iat` with a clock skew of 5 s, a `sub`, `azp`
-//! among the [authorized parties](VerifierBuilder::authorized_parties) when both are present,
-//! the [issuer](VerifierBuilder::issuer) (also derivable from the
-//! [publishable key](VerifierBuilder::publishable_key)), the [audience](VerifierBuilder::audiences)
-//! when configured, and a [size limit](VerifierBuilder::max_token_size). Tokens whose header
-//! `cat` marks them as machine tokens are not accepted as sessions.
+//! `alg` must match the key's), `exp`/`nbf`/`iat` with a clock skew of 5 s, a `sub`, an `azp`
+//! among the [authorized parties](VerifierBuilder::authorized_parties) when they are
+//! configured (a token without `azp` is then refused), the [issuer](VerifierBuilder::issuer)
+//! (also derivable from the [publishable key](VerifierBuilder::publishable_key)), the
+//! [audience](VerifierBuilder::audiences) when configured, and a
+//! [size limit](VerifierBuilder::max_token_size). Tokens whose header `cat` marks them as
+//! machine tokens are not accepted as sessions.
+//!
+//! Less visible rules, each also Clerk's unless listed below:
+//!
+//! - The token is taken exactly as given to [`Verifier::verify_token`]: whitespace around it
+//!   makes it malformed. [`Verifier::authenticate`] drops the whitespace around the header or
+//!   cookie value (HTTP does not count it as part of the value).
+//! - Each segment is unpadded base64url in its one canonical spelling; a padded segment is
+//!   malformed.
+//! - A header with `crit` is malformed: no critical extension is understood here.
+//! - Header `typ` must be absent or exactly `JWT`, except `at+jwt` / `application/at+jwt`,
+//!   which mark an OAuth access token; any other value is malformed.
+//! - `exp`, `nbf` and `iat`, when present, are numbers (`null` is malformed); fractions are
+//!   rounded down to the second.
+//!
+//! # Reason strings
+//!
+//! Each [`SignedOutReason`] has our descriptive [`code`](SignedOutReason::code) and the string
+//! Clerk's JavaScript SDK reports for the same failure,
+//! [`clerk_code`](SignedOutReason::clerk_code), for logs shared with services written against
+//! Clerk's SDK; the table is on [`clerk_code`](SignedOutReason::clerk_code).
+//!
+//! # Stricter than Clerk's SDK, on purpose
+//!
+//! No token that `verifyToken` of `@clerk/backend` 3.x refuses is accepted here: the test
+//! suite compares verdicts token by token on a corpus of crafted tokens
+//! (`tests/fixtures/reference/`). These tokens Clerk's SDK accepts and this verifier refuses:
+//!
+//! | token | here | why |
+//! |---|---|---|
+//! | audiences configured, token without `aud` | `wrong-audience` | a token must name the audience it is for |
+//! | `aud` a list holding no string | `wrong-audience` | the same |
+//! | empty `sub` | `missing-claim` | a session always names its user |
+//! | `sub` of a machine (`mch_…`) verified as a session | `token-kind-not-accepted` | a machine's token is not a user's session |
+//! | header `crit` | `token-malformed` | an extension marked critical must not be ignored (RFC 7515) |
+//! | header `cat` of an unknown category | `unrecognized-category` | other tokens signed with the instance key must not pass as sessions |
+//! | padded segments | `token-malformed` | one spelling per token |
+//! | longer than 8 KiB | `token-too-large` | parsing stays bounded; session tokens are far smaller |
+//! | `nbf` or `iat` beyond what a date can hold | `token-not-yet-valid` | a date Clerk's SDK cannot represent passes its check; here it is in the future |
+//!
+//! # Cache of verified tokens
+//!
+//! Off by default; [`VerifierBuilder::token_cache`] turns it on. A repeated token then skips
+//! the signature check (see the README's performance table for the figures), while
+//! the time checks still run on every request; see the builder method for the rules.
+//!
+//! # Without async
+//!
+//! [`Verifier::verify_session_token_sync`], [`Verifier::verify_token_sync`] and
+//! [`Verifier::authenticate_sync`] never touch the network: they verify with a PEM key, a key
+//! set given in memory, or the keys fetched earlier.
 //!
 //! # Machine tokens
 //!
@@ -70,6 +122,7 @@
 #![warn(missing_docs)]
 
 mod backend;
+mod cache;
 mod claims;
 mod error;
 mod extract;
@@ -82,6 +135,7 @@ mod verifier;
 #[cfg(feature = "axum")]
 pub mod axum;
 
+pub use cache::TokenCacheStats;
 pub use claims::{
     Actor, Entitlement, EntitlementScope, FactorVerificationAge, OrganizationClaims, SessionClaims,
 };
@@ -91,5 +145,5 @@ pub use kinds::{TokenKind, TokenKinds};
 pub use machine::MachineClaims;
 pub use verifier::{
     AuthState, DEFAULT_CLOCK_SKEW, DEFAULT_JWKS_CACHE_TTL, DEFAULT_JWKS_REFETCH_INTERVAL,
-    DEFAULT_MAX_TOKEN_SIZE, Principal, Verifier, VerifierBuilder,
+    DEFAULT_MAX_TOKEN_SIZE, DEFAULT_TOKEN_CACHE_MAX_AGE, Principal, Verifier, VerifierBuilder,
 };

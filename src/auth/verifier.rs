@@ -1,17 +1,20 @@
 //! The verifier: configuration, and the checks run on each token.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::HeaderMap;
 use http::request::Parts;
 
 use super::backend::{Backend, BackendError, DEFAULT_API_URL, HttpBackend};
+use super::cache::{self, Digest, TokenCache, TokenCacheStats};
 use super::claims::{SessionClaims, Times};
 use super::extract::{TokenSource, cookie_suffix, find_token};
-use super::jwt::{self, Category, Jwt};
-use super::keys::{Algorithm, CachePolicy, JwksCache, KeyLookup, VerifyKey};
+use super::jwt::{self, Category, HeaderType, Jwt};
+use super::keys::{Algorithm, CachePolicy, JwksCache, KeyLookup, VerifyKey, parse_jwks};
 use super::{ConfigError, MachineClaims, SignedOutReason, TokenKind, TokenKinds};
 
 /// Default allowed clock skew between Clerk and this server.
@@ -23,6 +26,9 @@ pub const DEFAULT_JWKS_REFETCH_INTERVAL: Duration = Duration::from_secs(5);
 /// Default size limit of a token, in bytes. Session tokens are far smaller; the browser's
 /// cookie limit is about 4 KiB.
 pub const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
+/// Default longest time a verified token is remembered by the
+/// [token cache](VerifierBuilder::token_cache): a minute, the lifetime of a session token.
+pub const DEFAULT_TOKEN_CACHE_MAX_AGE: Duration = Duration::from_secs(60);
 
 type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
@@ -124,6 +130,7 @@ impl Principal {
 pub struct VerifierBuilder {
     secret_key: Option<String>,
     jwt_key: Option<String>,
+    jwks_json: Option<String>,
     publishable_key: Option<String>,
     issuer: Option<String>,
     api_url: String,
@@ -134,6 +141,8 @@ pub struct VerifierBuilder {
     max_token_size: usize,
     jwks_cache_ttl: Duration,
     jwks_refetch_interval: Duration,
+    token_cache_entries: usize,
+    token_cache_max_age: Duration,
     accept: TokenKinds,
     http_client: Option<reqwest::Client>,
     clock: Option<Clock>,
@@ -147,6 +156,7 @@ impl fmt::Debug for VerifierBuilder {
                 &self.secret_key.as_ref().map(|_| "[redacted]"),
             )
             .field("jwt_key", &self.jwt_key.as_ref().map(|_| "[set]"))
+            .field("jwks_json", &self.jwks_json.as_ref().map(|_| "[set]"))
             .field("publishable_key", &self.publishable_key)
             .field("issuer", &self.issuer)
             .field("api_url", &self.api_url)
@@ -157,6 +167,8 @@ impl fmt::Debug for VerifierBuilder {
             .field("max_token_size", &self.max_token_size)
             .field("jwks_cache_ttl", &self.jwks_cache_ttl)
             .field("jwks_refetch_interval", &self.jwks_refetch_interval)
+            .field("token_cache_entries", &self.token_cache_entries)
+            .field("token_cache_max_age", &self.token_cache_max_age)
             .field("accept", &self.accept)
             .finish_non_exhaustive()
     }
@@ -167,6 +179,7 @@ impl Default for VerifierBuilder {
         Self {
             secret_key: None,
             jwt_key: None,
+            jwks_json: None,
             publishable_key: None,
             issuer: None,
             api_url: DEFAULT_API_URL.to_owned(),
@@ -177,6 +190,8 @@ impl Default for VerifierBuilder {
             max_token_size: DEFAULT_MAX_TOKEN_SIZE,
             jwks_cache_ttl: DEFAULT_JWKS_CACHE_TTL,
             jwks_refetch_interval: DEFAULT_JWKS_REFETCH_INTERVAL,
+            token_cache_entries: 0,
+            token_cache_max_age: DEFAULT_TOKEN_CACHE_MAX_AGE,
             accept: TokenKinds::SESSION,
             http_client: None,
             clock: None,
@@ -214,6 +229,16 @@ impl VerifierBuilder {
         self
     }
 
+    /// The instance's key set as JWKS JSON (the body of the Backend API's `GET /jwks`), held in
+    /// memory: session tokens are then verified without any network call, by their `kid`.
+    /// Takes precedence over fetching with the secret key; wins over nothing else (a
+    /// [PEM key](Self::jwt_key) is used if both are given). Replace it later with
+    /// [`Verifier::set_jwks_json`].
+    pub fn jwks_json(mut self, jwks: impl Into<String>) -> Self {
+        self.jwks_json = Some(jwks.into());
+        self
+    }
+
     /// The instance's publishable key (`pk_…`). The expected issuer is derived from it (unless
     /// [`issuer`](Self::issuer) is set), as is the suffix of the instance's session cookie.
     pub fn publishable_key(mut self, publishable_key: impl Into<String>) -> Self {
@@ -233,8 +258,10 @@ impl VerifierBuilder {
         self
     }
 
-    /// Origins allowed in the `azp` claim (e.g. `https://app.example.com`). Tokens without
-    /// `azp` are accepted; set this in production to stop tokens minted for other origins.
+    /// Origins allowed in the `azp` claim (e.g. `https://app.example.com`). Once set, a
+    /// session token must carry an `azp` equal to one of them: a token without `azp` is
+    /// refused, as Clerk's SDK does. Set this in production to stop tokens minted for other
+    /// origins. Empty (the default): `azp` is not checked.
     pub fn authorized_parties<I, S>(mut self, parties: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -282,6 +309,36 @@ impl VerifierBuilder {
     /// 5 s by default. Zero refetches on every unknown `kid`.
     pub fn jwks_refetch_interval(mut self, interval: Duration) -> Self {
         self.jwks_refetch_interval = interval;
+        self
+    }
+
+    /// Turns on the cache of verified tokens, holding at most `max_entries` tokens (0, the
+    /// default, turns it off).
+    ///
+    /// A server receives the same session token with every request of a browser until the
+    /// token is refreshed; with the cache, the signature of a token is checked once and later
+    /// requests with the exact same bytes skip that check. What stays true on every hit:
+    ///
+    /// - the time checks (`exp`, `nbf`, `iat`, with the clock skew) run again;
+    /// - an entry never outlives the token's `exp`, nor [the maximum
+    ///   age](Self::token_cache_max_age) (60 s by default);
+    /// - entries verified under a key set are dropped when the key set changes (a refetch
+    ///   that brings other keys, or [`Verifier::set_jwks_json`]);
+    /// - tokens are remembered by the SHA-256 of their bytes; the token itself is not kept;
+    /// - the cache belongs to this verifier (and its clones), never to the process.
+    ///
+    /// Only JWTs are cached; opaque machine tokens are asked to the Backend API each time,
+    /// so that a revoked one stops working at once. Memory: about 1 KiB per entry for a
+    /// typical session token's claims.
+    pub fn token_cache(mut self, max_entries: usize) -> Self {
+        self.token_cache_entries = max_entries;
+        self
+    }
+
+    /// The longest time a verified token stays in the [token cache](Self::token_cache); 60 s
+    /// by default. A token whose `exp` comes sooner leaves at its `exp`.
+    pub fn token_cache_max_age(mut self, max_age: Duration) -> Self {
+        self.token_cache_max_age = max_age;
         self
     }
 
@@ -340,13 +397,22 @@ impl VerifierBuilder {
             }
             None => None,
         };
-        let keys = match (&self.jwt_key, &backend) {
-            (Some(pem), _) => KeySource::Pem(Arc::new(VerifyKey::from_pem(pem)?)),
-            (None, Some(_)) => KeySource::Jwks(JwksCache::new(CachePolicy {
+        let keys = match (&self.jwt_key, &self.jwks_json, &backend) {
+            (Some(pem), _, _) => KeySource::Pem(Arc::new(VerifyKey::from_pem(pem)?)),
+            (None, Some(json), _) => KeySource::Static(RwLock::new(Arc::new(key_set(json)?))),
+            (None, None, Some(_)) => KeySource::Jwks(JwksCache::new(CachePolicy {
                 ttl: self.jwks_cache_ttl,
                 min_refetch_interval: self.jwks_refetch_interval,
             })),
-            (None, None) => return Err(ConfigError::NoKeySource),
+            (None, None, None) => return Err(ConfigError::NoKeySource),
+        };
+        let token_cache = match self.token_cache_entries {
+            0 => None,
+            entries => {
+                let max_age_ms = i64::try_from(self.token_cache_max_age.as_millis())
+                    .map_err(|_| ConfigError::InvalidOption("token_cache_max_age", "too large"))?;
+                Some(TokenCache::new(entries, max_age_ms))
+            }
         };
         Ok(Verifier {
             inner: Arc::new(Inner {
@@ -361,9 +427,23 @@ impl VerifierBuilder {
                 max_token_size: self.max_token_size,
                 accept: self.accept,
                 clock: self.clock,
+                token_cache,
+                key_generation: AtomicU64::new(0),
             }),
         })
     }
+}
+
+/// Reads a JWKS document given in memory; it must hold at least one usable RSA key.
+fn key_set(json: &str) -> Result<HashMap<String, Arc<VerifyKey>>, ConfigError> {
+    let keys =
+        parse_jwks(json.as_bytes()).map_err(|e| ConfigError::InvalidKeySet(e.to_string()))?;
+    if keys.is_empty() {
+        return Err(ConfigError::InvalidKeySet(
+            "it holds no RSA signing key with a `kid`".to_owned(),
+        ));
+    }
+    Ok(keys)
 }
 
 /// `pk_<env>_<base64 of "<frontend-api-host>$">` -> `https://<frontend-api-host>`.
@@ -402,6 +482,8 @@ fn issuer_from_publishable_key(pk: &str) -> Result<String, ConfigError> {
 enum KeySource {
     /// A configured PEM key, used for every token.
     Pem(Arc<VerifyKey>),
+    /// A key set given in memory, by `kid`; replaced whole by `set_jwks_json`.
+    Static(RwLock<Arc<HashMap<String, Arc<VerifyKey>>>>),
     /// Keys fetched from the Backend API, by `kid`.
     Jwks(JwksCache),
 }
@@ -418,6 +500,10 @@ struct Inner {
     max_token_size: usize,
     accept: TokenKinds,
     clock: Option<Clock>,
+    /// Verified tokens, when turned on.
+    token_cache: Option<TokenCache>,
+    /// Bumped when the in-memory key set is replaced; added to the fetched set's generation.
+    key_generation: AtomicU64,
 }
 
 /// Verifies Clerk session tokens and machine tokens. Cheap to clone; clones share the key
@@ -438,6 +524,7 @@ impl fmt::Debug for Verifier {
                 "keys",
                 &match inner.keys {
                     KeySource::Pem(_) => "pem",
+                    KeySource::Static(_) => "jwks in memory",
                     KeySource::Jwks(_) => "jwks",
                 },
             )
@@ -447,6 +534,7 @@ impl fmt::Debug for Verifier {
             .field("audiences", &inner.audiences)
             .field("algorithms", &inner.algorithms)
             .field("accept", &inner.accept)
+            .field("token_cache", &inner.token_cache.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -455,6 +543,45 @@ impl Verifier {
     /// Starts configuring a verifier.
     pub fn builder() -> VerifierBuilder {
         VerifierBuilder::default()
+    }
+
+    /// A verifier configured from the environment alone; see [`VerifierBuilder::from_env`].
+    /// Use the builder to add authorized parties.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        VerifierBuilder::from_env().build()
+    }
+
+    /// Replaces the key set of a verifier built with [`VerifierBuilder::jwks_json`], e.g. when
+    /// the instance rotates its keys. Returns the number of usable keys. The token cache is
+    /// emptied: nothing verified under the old keys is trusted any longer.
+    ///
+    /// Fails, leaving the keys unchanged, when the document holds no usable key, or when this
+    /// verifier takes its keys from a PEM key or from the Backend API.
+    pub fn set_jwks_json(&self, jwks: &str) -> Result<usize, ConfigError> {
+        let KeySource::Static(held) = &self.inner.keys else {
+            return Err(ConfigError::InvalidOption(
+                "jwks",
+                "this verifier takes its keys from a PEM key or the Backend API, not from JWKS given in memory",
+            ));
+        };
+        let keys = key_set(jwks)?;
+        let count = keys.len();
+        *held.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(keys);
+        self.inner.key_generation.fetch_add(1, Ordering::Release);
+        self.clear_token_cache();
+        Ok(count)
+    }
+
+    /// The counters of the [token cache](VerifierBuilder::token_cache); `None` when it is off.
+    pub fn token_cache_stats(&self) -> Option<TokenCacheStats> {
+        self.inner.token_cache.as_ref().map(TokenCache::stats)
+    }
+
+    /// Empties the [token cache](VerifierBuilder::token_cache), if there is one.
+    pub fn clear_token_cache(&self) {
+        if let Some(cache) = &self.inner.token_cache {
+            cache.clear();
+        }
     }
 
     /// The token kinds [`authenticate`](Self::authenticate) accepts.
@@ -478,23 +605,45 @@ impl Verifier {
     /// Machine tokens are only accepted from the header: browsers send cookies on their own,
     /// machines don't.
     pub async fn authenticate_with(&self, headers: &HeaderMap, accept: TokenKinds) -> AuthState {
-        let state: AuthState = match find_token(headers, self.inner.cookie_suffix.as_deref()) {
+        let state: AuthState = match self.locate(headers, accept) {
+            Err(reason) => Err(reason),
+            Ok((token, accept)) => self.verify_token(token, accept).await,
+        }
+        .into();
+        log_outcome(&state);
+        state
+    }
+
+    /// [`authenticate`](Self::authenticate) without any network call, for code that is not
+    /// async: see [`verify_token_sync`](Self::verify_token_sync) for what that allows.
+    pub fn authenticate_sync(&self, headers: &HeaderMap) -> AuthState {
+        let state: AuthState = match self.locate(headers, self.inner.accept) {
+            Err(reason) => Err(reason),
+            Ok((token, accept)) => self.verify_token_sync(token, accept),
+        }
+        .into();
+        log_outcome(&state);
+        state
+    }
+
+    /// The request's token and the kinds it may be, given where it was found.
+    fn locate<'h>(
+        &self,
+        headers: &'h HeaderMap,
+        accept: TokenKinds,
+    ) -> Result<(&'h str, TokenKinds), SignedOutReason> {
+        match find_token(headers, self.inner.cookie_suffix.as_deref()) {
             None => Err(SignedOutReason::TokenMissing),
-            Some((token, TokenSource::Header)) => self.verify_token(token, accept).await,
+            Some((token, TokenSource::Header)) => Ok((token, accept)),
             Some((token, TokenSource::Cookie)) => {
                 let accept = if accept.contains(TokenKind::SessionToken) {
                     TokenKinds::SESSION
                 } else {
                     TokenKinds::NONE
                 };
-                self.verify_token(token, accept).await
+                Ok((token, accept))
             }
         }
-        .into();
-        if let AuthState::SignedOut(reason) = &state {
-            tracing::debug!(reason = reason.code(), "request not authenticated");
-        }
-        state
     }
 
     /// Verifies a session token (JWT), as found in a request.
@@ -502,33 +651,109 @@ impl Verifier {
         &self,
         token: &str,
     ) -> Result<SessionClaims, SignedOutReason> {
-        match self.verify_token(token, TokenKinds::SESSION).await? {
-            Principal::Session(claims) => Ok(*claims),
-            Principal::Machine(m) => Err(SignedOutReason::TokenKindNotAccepted(m.kind)),
-        }
+        session_of(self.verify_token(token, TokenKinds::SESSION).await?)
+    }
+
+    /// [`verify_session_token`](Self::verify_session_token) without any network call; see
+    /// [`verify_token_sync`](Self::verify_token_sync).
+    ///
+    /// ```
+    /// use clerk_backend_api::auth::{SignedOutReason, Verifier};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // The key set as the Backend API's `GET /jwks` returns it, e.g. from a file.
+    /// let jwks = r#"{"keys":[{"kty":"RSA","kid":"ins_1","alg":"RS256","use":"sig","e":"AQAB",
+    ///   "n":"sKbvrm8kHjV8Fm_KY_PuQKrEZSTXBrhq6jOTMHbaHAEtN0HQB2Ro8BbbfxAKDxZgw6E6UKBTUuO-nodKIQ3x
+    /// ViF-AOS4MThnhuMkRHtmC-aAG4C0tK3DEDGE3-zqzlGPAfYdPDCj16ijmA3sY7hxwdhjqzv2hrMphjmwaMc-DsTxIh
+    /// rmzG-fUJ9PzBeHTmzGNQebjmt6eaRC7HFZZBY2eUm1T3S6_9wn1iJB5zTz2oUXRl97fFb2RvJdn3b9eQHeDSfLYsF
+    /// QRQzMRt7slpMJ3Xq-m1Rs20ENHoRr9RS6J7nItWaFoKIf8vBHSwoUI3ij_9MX8B9WCM1TRPRoX1WBmRoL_tYw"}]}"#;
+    /// let verifier = Verifier::builder().jwks_json(jwks.replace('\n', "")).build()?;
+    /// assert_eq!(
+    ///     verifier.verify_session_token_sync("not-a-jwt").err(),
+    ///     Some(SignedOutReason::Malformed)
+    /// );
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn verify_session_token_sync(&self, token: &str) -> Result<SessionClaims, SignedOutReason> {
+        session_of(self.verify_token_sync(token, TokenKinds::SESSION)?)
     }
 
     /// Verifies any token of the accepted kinds: opaque machine tokens through the Backend
     /// API, JWTs (session, M2M, OAuth) locally against the instance keys.
+    ///
+    /// The token is taken exactly as given: surrounding whitespace makes it malformed, as in
+    /// Clerk's SDK ([`authenticate`](Self::authenticate) drops the whitespace around a header
+    /// or cookie value, which HTTP does not count as part of it).
     pub async fn verify_token(
         &self,
         token: &str,
         accept: TokenKinds,
     ) -> Result<Principal, SignedOutReason> {
-        let token = token.trim();
+        if let Some(kind) = self.screen(token, accept)? {
+            return self.verify_opaque(kind, token).await;
+        }
+        let now_ms = self.now_ms();
+        let generation = self.key_generation();
+        let digest = match self.cached(token, accept, now_ms, generation) {
+            Lookup::Hit(result) => return result,
+            Lookup::Miss(digest) => digest,
+        };
+        let checked = self.check_header(token, accept)?;
+        let key = self.key_for(checked.jwt.header.kid.as_deref()).await?;
+        let (principal, times) = self.check_rest(&checked, &key, accept)?;
+        self.remember(digest, &principal, times, generation);
+        Ok(principal)
+    }
+
+    /// [`verify_token`](Self::verify_token) without any network call, for code that is not
+    /// async.
+    ///
+    /// It uses the keys the verifier holds: a [PEM key](VerifierBuilder::jwt_key), a key set
+    /// [given in memory](VerifierBuilder::jwks_json), or the keys fetched earlier from the
+    /// Backend API (a `kid` not among them is [`SignedOutReason::UnknownKey`], and nothing
+    /// fetched yet is [`SignedOutReason::KeysUnavailable`]). Opaque machine tokens need the
+    /// Backend API: they are refused with [`SignedOutReason::BackendUnavailable`].
+    pub fn verify_token_sync(
+        &self,
+        token: &str,
+        accept: TokenKinds,
+    ) -> Result<Principal, SignedOutReason> {
+        if let Some(kind) = self.screen(token, accept)? {
+            tracing::warn!("a {kind} token needs the Backend API, which the sync path never calls");
+            return Err(SignedOutReason::BackendUnavailable);
+        }
+        let now_ms = self.now_ms();
+        let generation = self.key_generation();
+        let digest = match self.cached(token, accept, now_ms, generation) {
+            Lookup::Hit(result) => return result,
+            Lookup::Miss(digest) => digest,
+        };
+        let checked = self.check_header(token, accept)?;
+        let key = self.key_at_hand(checked.jwt.header.kid.as_deref())?;
+        let (principal, times) = self.check_rest(&checked, &key, accept)?;
+        self.remember(digest, &principal, times, generation);
+        Ok(principal)
+    }
+
+    /// Size and emptiness; the kind of an opaque machine token (`Some`), or `None` for a JWT.
+    fn screen(
+        &self,
+        token: &str,
+        accept: TokenKinds,
+    ) -> Result<Option<TokenKind>, SignedOutReason> {
         if token.len() > self.inner.max_token_size {
             return Err(SignedOutReason::TokenTooLarge);
         }
         if token.is_empty() {
             return Err(SignedOutReason::TokenMissing);
         }
-        if let Some(kind) = TokenKind::from_opaque_prefix(token) {
-            if !accept.contains(kind) {
-                return Err(SignedOutReason::TokenKindNotAccepted(kind));
+        match TokenKind::from_opaque_prefix(token) {
+            Some(kind) if !accept.contains(kind) => {
+                Err(SignedOutReason::TokenKindNotAccepted(kind))
             }
-            return self.verify_opaque(kind, token).await;
+            other => Ok(other),
         }
-        self.verify_jwt(token, accept).await
     }
 
     async fn verify_opaque(
@@ -558,24 +783,24 @@ impl Verifier {
         Ok(Principal::Machine(Box::new(claims)))
     }
 
-    async fn verify_jwt(
+    /// The checks that need no key: structure, header `typ`, `cat`, `alg` and `crit`.
+    fn check_header<'t>(
         &self,
-        token: &str,
+        token: &'t str,
         accept: TokenKinds,
-    ) -> Result<Principal, SignedOutReason> {
+    ) -> Result<HeaderChecked<'t>, SignedOutReason> {
         let inner = &*self.inner;
         let jwt = Jwt::parse(token)?;
 
         // What the header says the token is; an M2M JWT without `cat` is only recognizable by
         // its `sub`, after the signature check.
-        let mut kind = if jwt.header.is_oauth_access_token() {
-            TokenKind::OAuthToken
-        } else {
-            match jwt.header.category() {
+        let kind = match jwt.header.typ()? {
+            HeaderType::AccessToken => TokenKind::OAuthToken,
+            HeaderType::Jwt => match jwt.header.category() {
                 Category::SessionLike => TokenKind::SessionToken,
                 Category::M2m => TokenKind::M2mToken,
                 Category::Unrecognized => return Err(SignedOutReason::UnrecognizedCategory),
-            }
+            },
         };
         let maybe_m2m = kind == TokenKind::SessionToken && accept.contains(TokenKind::M2mToken);
         if !accept.contains(kind) && !maybe_m2m {
@@ -588,12 +813,24 @@ impl Verifier {
         if jwt.header.crit.is_some() {
             return Err(SignedOutReason::Malformed);
         }
-        let key = self.key_for(jwt.header.kid.as_deref()).await?;
-        if key.alg.is_some_and(|key_alg| key_alg != alg) {
+        Ok(HeaderChecked { jwt, kind, alg })
+    }
+
+    /// Signature, then claims.
+    fn check_rest(
+        &self,
+        checked: &HeaderChecked<'_>,
+        key: &VerifyKey,
+        accept: TokenKinds,
+    ) -> Result<(Principal, Times), SignedOutReason> {
+        let inner = &*self.inner;
+        let HeaderChecked { jwt, alg, .. } = checked;
+        let mut kind = checked.kind;
+        if key.alg.is_some_and(|key_alg| key_alg != *alg) {
             return Err(SignedOutReason::AlgorithmNotAllowed);
         }
         let signature = jwt.signature()?;
-        if !key.verify(alg, jwt.signing_input, &signature) {
+        if !key.verify(*alg, jwt.signing_input, &signature) {
             return Err(SignedOutReason::BadSignature);
         }
 
@@ -622,9 +859,11 @@ impl Verifier {
             {
                 return Err(SignedOutReason::WrongIssuer);
             }
-            if let Some(azp) = jwt::string_claim(&claims, "azp")?
-                && !inner.authorized_parties.is_empty()
-                && !inner.authorized_parties.iter().any(|p| p == azp)
+            // Once parties are configured, a token must name one: a token without `azp` could
+            // have been minted for any origin.
+            let azp = jwt::string_claim(&claims, "azp")?;
+            if !inner.authorized_parties.is_empty()
+                && !azp.is_some_and(|azp| inner.authorized_parties.iter().any(|p| p == azp))
             {
                 return Err(SignedOutReason::WrongAuthorizedParty);
             }
@@ -636,31 +875,84 @@ impl Verifier {
             return Err(SignedOutReason::WrongAudience);
         }
 
-        Ok(match kind {
-            TokenKind::SessionToken => Principal::Session(Box::new(SessionClaims::from_verified(
-                claims,
-                sub,
-                Times { exp, nbf, iat },
-            ))),
+        let times = Times { exp, nbf, iat };
+        let principal = match kind {
+            TokenKind::SessionToken => {
+                Principal::Session(Box::new(SessionClaims::from_verified(claims, sub, times)))
+            }
             machine => {
                 Principal::Machine(Box::new(MachineClaims::from_jwt(machine, claims, sub, exp)))
             }
-        })
+        };
+        Ok((principal, times))
+    }
+
+    /// The cached verdict for `token`, when the cache is on and holds it.
+    fn cached(&self, token: &str, accept: TokenKinds, now_ms: i64, generation: u64) -> Lookup {
+        let Some(cache) = &self.inner.token_cache else {
+            return Lookup::Miss(None);
+        };
+        let digest = cache::digest(token);
+        let Some(hit) = cache.get(&digest, now_ms, generation) else {
+            return Lookup::Miss(Some(digest));
+        };
+        let kind = hit.principal.kind();
+        if !accept.contains(kind) {
+            return Lookup::Hit(Err(SignedOutReason::TokenKindNotAccepted(kind)));
+        }
+        let Times { exp, nbf, iat } = hit.times;
+        if let Err(reason) = jwt::check_times(exp, nbf, iat, now_ms, self.inner.clock_skew_ms) {
+            return Lookup::Hit(Err(reason));
+        }
+        Lookup::Hit(Ok(Principal::clone(&hit.principal)))
+    }
+
+    fn remember(
+        &self,
+        digest: Option<Digest>,
+        principal: &Principal,
+        times: Times,
+        generation: u64,
+    ) {
+        if let (Some(cache), Some(digest)) = (&self.inner.token_cache, digest) {
+            cache.insert(digest, principal.clone(), times, self.now_ms(), generation);
+        }
+    }
+
+    /// Changes whenever the keys this verifier trusts change.
+    fn key_generation(&self) -> u64 {
+        let fetched = match &self.inner.keys {
+            KeySource::Jwks(cache) => cache.generation(),
+            KeySource::Pem(_) | KeySource::Static(_) => 0,
+        };
+        self.inner
+            .key_generation
+            .load(Ordering::Acquire)
+            .wrapping_add(fetched)
     }
 
     async fn key_for(&self, kid: Option<&str>) -> Result<Arc<VerifyKey>, SignedOutReason> {
+        let KeySource::Jwks(cache) = &self.inner.keys else {
+            return self.key_at_hand(kid);
+        };
+        let kid = kid.ok_or(SignedOutReason::UnknownKey)?;
+        let Some(backend) = &self.inner.backend else {
+            return Err(SignedOutReason::KeysUnavailable);
+        };
+        key_found(cache.get(kid, backend.as_ref()).await)
+    }
+
+    /// The key for `kid` among the keys held now, without fetching.
+    fn key_at_hand(&self, kid: Option<&str>) -> Result<Arc<VerifyKey>, SignedOutReason> {
         match &self.inner.keys {
             KeySource::Pem(key) => Ok(key.clone()),
-            KeySource::Jwks(cache) => {
+            KeySource::Static(set) => {
                 let kid = kid.ok_or(SignedOutReason::UnknownKey)?;
-                let Some(backend) = &self.inner.backend else {
-                    return Err(SignedOutReason::KeysUnavailable);
-                };
-                match cache.get(kid, backend.as_ref()).await {
-                    KeyLookup::Found(key) => Ok(key),
-                    KeyLookup::Unknown => Err(SignedOutReason::UnknownKey),
-                    KeyLookup::Unavailable => Err(SignedOutReason::KeysUnavailable),
-                }
+                let set = set.read().unwrap_or_else(|e| e.into_inner());
+                set.get(kid).cloned().ok_or(SignedOutReason::UnknownKey)
+            }
+            KeySource::Jwks(cache) => {
+                key_found(cache.cached(kid.ok_or(SignedOutReason::UnknownKey)?))
             }
         }
     }
@@ -674,6 +966,47 @@ impl Verifier {
             Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
             Err(before) => -i64::try_from(before.duration().as_millis()).unwrap_or(i64::MAX),
         }
+    }
+}
+
+/// The outcome of a token cache lookup.
+enum Lookup {
+    /// The cache decided.
+    Hit(Result<Principal, SignedOutReason>),
+    /// Verify the token; remember it under this digest (`None`: the cache is off).
+    Miss(Option<Digest>),
+}
+
+/// A token whose header passed [`Verifier::check_header`].
+struct HeaderChecked<'t> {
+    jwt: Jwt<'t>,
+    /// The kind the header announces.
+    kind: TokenKind,
+    alg: Algorithm,
+}
+
+fn key_found(lookup: KeyLookup) -> Result<Arc<VerifyKey>, SignedOutReason> {
+    match lookup {
+        KeyLookup::Found(key) => Ok(key),
+        KeyLookup::Unknown => Err(SignedOutReason::UnknownKey),
+        KeyLookup::Unavailable => Err(SignedOutReason::KeysUnavailable),
+    }
+}
+
+fn session_of(principal: Principal) -> Result<SessionClaims, SignedOutReason> {
+    match principal {
+        Principal::Session(claims) => Ok(*claims),
+        Principal::Machine(m) => Err(SignedOutReason::TokenKindNotAccepted(m.kind)),
+    }
+}
+
+fn log_outcome(state: &AuthState) {
+    if let AuthState::SignedOut(reason) = state {
+        tracing::debug!(
+            reason = reason.code(),
+            clerk_reason = reason.clerk_code(),
+            "request not authenticated"
+        );
     }
 }
 

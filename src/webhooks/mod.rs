@@ -12,6 +12,7 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // In production: `Verifier::from_env()?`, reading CLERK_WEBHOOK_SIGNING_SECRET.
 //! let verifier = Verifier::from_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")?;
+//! // With settings: Verifier::builder().secret("whsec_…").clock_skew(…).build()?
 //!
 //! // What arrives: the raw body and three headers (signed here to have some).
 //! let body = br#"{"type":"role.deleted","object":"event","timestamp":1716883200000,
@@ -39,18 +40,38 @@
 //!
 //! - The signed content is `<svix-id>.<svix-timestamp>.<body>`, so verify the body
 //!   exactly as received, before any parsing.
-//! - The signature header may hold several space-separated `v1,<base64>` signatures (one
-//!   per active secret while a secret is being rotated); one match is enough. Comparison
-//!   is constant-time.
+//! - The signature header may hold several `v1,<base64>` signatures separated by single
+//!   spaces (one per active secret while a secret is being rotated); one match is enough.
+//!   Comparison is constant-time. The header is read strictly (see the list below).
 //! - The timestamp must be within [`DEFAULT_TOLERANCE`] (five minutes) of the clock, in
-//!   both directions, to stop replays; see [`Verifier::with_tolerance`] and, for tests,
-//!   [`Verifier::with_clock`].
+//!   both directions, to stop replays; see [`VerifierBuilder::clock_skew`] and, for tests,
+//!   [`VerifierBuilder::clock`].
 //! - The Standard Webhooks header names (`webhook-id`, `webhook-timestamp`,
 //!   `webhook-signature`) are accepted too.
 //! - Failures are typed ([`VerifyError`], [`SecretError`]); none of them shows the secret,
 //!   and `Debug` of [`SigningSecret`] and [`Verifier`] redacts it. Answer a failed
 //!   verification with 401 and a body that is not an event with 400
 //!   ([`WebhookError::status`]), without the error text.
+//!
+//! # Stricter than the Svix libraries, on purpose
+//!
+//! Every delivery that one of the Svix or Standard Webhooks libraries (Python `svix`, JS
+//! `svix`, `standardwebhooks`) refuses is refused here too; the test suite compares verdicts
+//! with them on a corpus of crafted deliveries (`tests/fixtures/reference/`). Where
+//! they disagree among themselves, this verifier takes the strictest reading, and in a few
+//! places it is stricter than all of them:
+//!
+//! | input | Svix libraries | here | why |
+//! |---|---|---|---|
+//! | signature without `=` padding | refused | refused | padding is part of Svix's format |
+//! | an entry without a comma, with two commas, or empty (double or trailing space) | Python refuses the delivery when it reads that entry before a match, JS skips the entry | refused | the strictest of the two, wherever the entry stands |
+//! | a `v1` entry that is not base64 of 32 bytes, next to a valid one | JS and sometimes Python skip it | refused | a sender never writes one; it is a sign of tampering |
+//! | timestamp spelled `+17…`, `017…` or `17….0` | accepted when the signature covers the plain number | refused | the signature covers the header as sent; one spelling only |
+//! | `svix-*` and `webhook-*` headers mixed in one delivery | Python mixes them header by header | refused (one set is read) | no sender mixes them |
+//!
+//! [`Verifier::verify`] authenticates the body's bytes whatever they are; the libraries also
+//! insist on a UTF-8 (JS: JSON) body. [`Verifier::verify_event`] and the axum extractor do
+//! too, since they decode the body as JSON.
 //!
 //! # Forward compatibility
 //!
@@ -66,7 +87,8 @@
 //! # axum
 //!
 //! With the `axum` feature, `VerifiedEvent` extracts a verified event in a handler and
-//! rejects anything else with 401 or 400.
+//! rejects anything else with 401, 400, or 413 past the body limit
+//! ([`VerifierBuilder::max_body_size`], 2 MiB by default).
 #![warn(missing_docs)]
 
 mod event;
@@ -81,4 +103,6 @@ pub use event::{Event, EventPayload, UnrecognizedEvent};
 #[cfg(feature = "axum")]
 pub use extract::{VerifiedEvent, WebhookRejection};
 pub use secret::{SIGNING_SECRET_ENV, SecretError, SigningSecret};
-pub use verify::{DEFAULT_TOLERANCE, Verifier, VerifyError, WebhookError};
+pub use verify::{
+    DEFAULT_MAX_BODY_SIZE, DEFAULT_TOLERANCE, Verifier, VerifierBuilder, VerifyError, WebhookError,
+};

@@ -97,6 +97,11 @@ pub enum SecretError {
         /// The variable that was read.
         var: &'static str,
     },
+    /// No secret was given to the verifier builder.
+    #[error(
+        "no webhook signing secret was given; pass the endpoint's whsec_... secret from the Clerk dashboard"
+    )]
+    Missing,
     /// The secret is empty, or only `whsec_`.
     #[error("the webhook signing secret is empty")]
     Empty,

@@ -1,8 +1,9 @@
 //! Checking that a delivery was signed with the endpoint's secret, recently.
 
 use super::Event;
-use super::secret::{BASE64, SecretError, SigningSecret};
+use super::secret::{SecretError, SigningSecret};
 use base64::Engine as _;
+use base64::engine::GeneralPurpose;
 use hmac::Mac as _;
 use http::{HeaderMap, HeaderName, Request, StatusCode};
 use std::fmt;
@@ -13,6 +14,11 @@ use subtle::ConstantTimeEq as _;
 /// How far a delivery's timestamp may be from the verifier's clock, either way, by
 /// default: five minutes, as in the Svix and Standard Webhooks libraries.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(5 * 60);
+
+/// Largest body the axum `VerifiedEvent` extractor reads by default: 2 MiB, axum's own
+/// default limit. Clerk's events are far smaller; raise it with
+/// [`VerifierBuilder::max_body_size`] if yours are not.
+pub const DEFAULT_MAX_BODY_SIZE: usize = 2 * 1024 * 1024;
 
 /// The three headers of a delivery under one naming scheme. Parsed once: looking a
 /// header up by `&str` would parse the name on every call.
@@ -60,21 +66,140 @@ type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 /// when any of those is present, otherwise under the Standard Webhooks names
 /// (`webhook-id`, `webhook-timestamp`, `webhook-signature`); the two sets are never mixed.
 ///
-/// Cloning is cheap; `Debug` does not show the secret.
+/// Build one with [`Verifier::builder`], or with the short constructors [`from_env`],
+/// [`from_secret`] and [`new`] for the defaults. Cloning is cheap; `Debug` does not show the
+/// secret.
+///
+/// [`from_env`]: Self::from_env
+/// [`from_secret`]: Self::from_secret
+/// [`new`]: Self::new
 #[derive(Clone)]
 pub struct Verifier {
     secret: SigningSecret,
     tolerance: Duration,
     clock: Option<Clock>,
+    max_body_size: usize,
+}
+
+/// Settings for a webhook [`Verifier`]; start from [`Verifier::builder`] or
+/// [`VerifierBuilder::from_env`]. The setters are named as those of the session-token
+/// verifier's builder ([`auth::VerifierBuilder`](crate::auth::VerifierBuilder)).
+///
+/// ```
+/// use clerk_backend_api::webhooks::Verifier;
+/// use std::time::Duration;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let verifier = Verifier::builder()
+///     .secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+///     .clock_skew(Duration::from_secs(60))
+///     .max_body_size(8 * 1024 * 1024)
+///     .build()?;
+/// assert_eq!(verifier.max_body_size(), 8 * 1024 * 1024);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct VerifierBuilder {
+    secret: Option<Result<SigningSecret, SecretError>>,
+    clock_skew: Duration,
+    clock: Option<Clock>,
+    max_body_size: usize,
+}
+
+impl Default for VerifierBuilder {
+    fn default() -> Self {
+        Self {
+            secret: None,
+            clock_skew: DEFAULT_TOLERANCE,
+            clock: None,
+            max_body_size: DEFAULT_MAX_BODY_SIZE,
+        }
+    }
+}
+
+impl fmt::Debug for VerifierBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifierBuilder")
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .field("clock_skew", &self.clock_skew)
+            .field("max_body_size", &self.max_body_size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VerifierBuilder {
+    /// A builder holding the secret in `CLERK_WEBHOOK_SIGNING_SECRET` (an error at
+    /// [`build`](Self::build) when it is unset or unusable).
+    pub fn from_env() -> Self {
+        Self {
+            secret: Some(SigningSecret::from_env()),
+            ..Self::default()
+        }
+    }
+
+    /// The endpoint's `whsec_…` secret; see [`SigningSecret::new`]. Checked by
+    /// [`build`](Self::build).
+    pub fn secret(mut self, secret: &str) -> Self {
+        self.secret = Some(SigningSecret::new(secret));
+        self
+    }
+
+    /// The endpoint's secret, already parsed.
+    pub fn signing_secret(mut self, secret: SigningSecret) -> Self {
+        self.secret = Some(Ok(secret));
+        self
+    }
+
+    /// How far, in whole seconds, a delivery's timestamp may be from the clock, either way;
+    /// [`DEFAULT_TOLERANCE`] (5 minutes) by default.
+    ///
+    /// Wider values accept older replays; narrower ones reject deliveries when clocks drift
+    /// or retries queue.
+    pub fn clock_skew(mut self, tolerance: Duration) -> Self {
+        self.clock_skew = tolerance;
+        self
+    }
+
+    /// Replaces the system clock, for tests that replay recorded deliveries.
+    pub fn clock(mut self, now: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Some(Arc::new(now));
+        self
+    }
+
+    /// The largest body, in bytes, the axum `VerifiedEvent` extractor reads;
+    /// [`DEFAULT_MAX_BODY_SIZE`] (2 MiB) by default. A larger delivery is answered
+    /// `413 Payload Too Large` without being read further. [`Verifier::verify`] itself checks
+    /// whatever it is given.
+    pub fn max_body_size(mut self, bytes: usize) -> Self {
+        self.max_body_size = bytes;
+        self
+    }
+
+    /// Checks the secret and builds the verifier.
+    pub fn build(self) -> Result<Verifier, SecretError> {
+        let secret = self.secret.unwrap_or(Err(SecretError::Missing))?;
+        Ok(Verifier {
+            secret,
+            tolerance: self.clock_skew,
+            clock: self.clock,
+            max_body_size: self.max_body_size,
+        })
+    }
 }
 
 impl Verifier {
-    /// A verifier for `secret` with the default tolerance and the system clock.
+    /// Starts configuring a verifier.
+    pub fn builder() -> VerifierBuilder {
+        VerifierBuilder::default()
+    }
+
+    /// A verifier for `secret` with the default settings.
     pub fn new(secret: SigningSecret) -> Self {
         Self {
             secret,
             tolerance: DEFAULT_TOLERANCE,
             clock: None,
+            max_body_size: DEFAULT_MAX_BODY_SIZE,
         }
     }
 
@@ -89,15 +214,14 @@ impl Verifier {
     }
 
     /// Sets how far, in whole seconds, a delivery's timestamp may be from the clock.
-    ///
-    /// Wider values accept older replays; narrower ones reject deliveries when clocks
-    /// drift or retries queue.
+    #[deprecated(note = "use `Verifier::builder().clock_skew(…)`")]
     pub fn with_tolerance(mut self, tolerance: Duration) -> Self {
         self.tolerance = tolerance;
         self
     }
 
     /// Replaces the system clock, for tests that replay recorded deliveries.
+    #[deprecated(note = "use `Verifier::builder().clock(…)`")]
     pub fn with_clock<F>(mut self, clock: F) -> Self
     where
         F: Fn() -> SystemTime + Send + Sync + 'static,
@@ -109,6 +233,11 @@ impl Verifier {
     /// The secret deliveries are checked against.
     pub fn secret(&self) -> &SigningSecret {
         &self.secret
+    }
+
+    /// The largest body the axum extractor reads; see [`VerifierBuilder::max_body_size`].
+    pub fn max_body_size(&self) -> usize {
+        self.max_body_size
     }
 
     /// Checks a delivery's headers against its raw body, exactly as received.
@@ -123,9 +252,7 @@ impl Verifier {
         let timestamp = header(headers, &names.timestamp)?;
         let signatures = header(headers, &names.signature)?;
 
-        let seconds = std::str::from_utf8(timestamp)
-            .ok()
-            .and_then(|t| t.parse::<i64>().ok())
+        let seconds = parse_timestamp(timestamp)
             .ok_or(VerifyError::InvalidTimestamp(names.timestamp.as_str()))?;
         self.check_time(seconds)?;
 
@@ -185,6 +312,7 @@ impl fmt::Debug for Verifier {
         f.debug_struct("Verifier")
             .field("secret", &self.secret)
             .field("tolerance", &self.tolerance)
+            .field("max_body_size", &self.max_body_size)
             .field(
                 "clock",
                 &if self.clock.is_some() {
@@ -210,10 +338,11 @@ impl SigningSecret {
     }
 
     /// Signs a delivery the way Clerk does, returning the signature header value
-    /// (`v1,<base64>`). Meant for tests of webhook handlers.
-    pub fn sign(&self, id: &str, timestamp: i64, body: &[u8]) -> String {
-        let tag = self.tag(id.as_bytes(), timestamp.to_string().as_bytes(), body);
-        format!("v1,{}", BASE64.encode(tag))
+    /// (`v1,<base64>`). Meant for tests of webhook handlers. The id is taken as bytes (a
+    /// `&str`, `&[u8]`, `Vec<u8>`, …), exactly as the `svix-id` header will carry it.
+    pub fn sign(&self, id: impl AsRef<[u8]>, timestamp: i64, body: &[u8]) -> String {
+        let tag = self.tag(id.as_ref(), timestamp.to_string().as_bytes(), body);
+        format!("v1,{}", STRICT_BASE64.encode(tag))
     }
 }
 
@@ -225,32 +354,64 @@ fn header<'a>(headers: &'a HeaderMap, name: &'static HeaderName) -> Result<&'a [
     }
 }
 
-/// Accepts when any `v1` entry of the space-separated list matches `expected`.
+/// Standard base64 with its `=` padding required, as Svix writes signatures and as the Svix
+/// and Standard Webhooks libraries read them (no padding, non-zero trailing bits: refused).
+const STRICT_BASE64: GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// A timestamp header: decimal digits only, without sign, leading zeros or spaces.
+///
+/// The signature covers the header's bytes, and the Svix libraries sign the number they parse,
+/// written plainly: a header in any other spelling (`+17…`, `017…`, `17….0`) cannot carry a
+/// signature they accept, so it is refused here too.
+fn parse_timestamp(bytes: &[u8]) -> Option<i64> {
+    let canonical = match bytes {
+        [] => false,
+        [b'0'] => true,
+        [b'0', ..] => false,
+        _ => bytes.iter().all(u8::is_ascii_digit),
+    };
+    if !canonical {
+        return None;
+    }
+    std::str::from_utf8(bytes).ok()?.parse().ok()
+}
+
+/// Accepts when a `v1` entry of the space-separated list matches `expected`.
+///
+/// The list is read strictly, so that nothing passes here that one of the Svix or Standard
+/// Webhooks libraries refuses: entries are separated by exactly one space, each entry is
+/// `<version>,<signature>` with exactly one comma, and a `v1` signature is padded base64 of 32
+/// bytes. Any entry that breaks these rules makes the whole header malformed, even when
+/// another entry would match. Entries of other versions (Svix's asymmetric `v1a`) are skipped.
 fn check_signatures(expected: &[u8], header: &[u8], name: &'static str) -> Result<(), VerifyError> {
-    let mut well_formed = false;
-    for entry in header.split(|b| *b == b' ').filter(|e| !e.is_empty()) {
-        let Some(comma) = entry.iter().position(|b| *b == b',') else {
-            continue;
+    let malformed = VerifyError::MalformedSignature(name);
+    let mut matched = false;
+    for entry in header.split(|b| *b == b' ') {
+        let mut parts = entry.split(|b| *b == b',');
+        let (Some(version), Some(signature), None) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(malformed);
         };
-        let (version, signature) = (&entry[..comma], &entry[comma + 1..]);
-        // Other schemes (such as Svix's asymmetric `v1a`) are not ours to check.
+        if version.is_empty() {
+            return Err(malformed);
+        }
         if version != b"v1" {
             continue;
         }
         let mut decoded = [0u8; 2 * TAG_LEN];
-        match BASE64.decode_slice(signature, &mut decoded) {
-            Ok(TAG_LEN) => well_formed = true,
-            _ => continue,
+        match STRICT_BASE64.decode_slice(signature, &mut decoded) {
+            Ok(TAG_LEN) => {}
+            _ => return Err(malformed),
         }
-        if bool::from(expected.ct_eq(&decoded[..TAG_LEN])) {
-            return Ok(());
-        }
+        // Every entry is still read after a match, so that a malformed one refuses the header
+        // whatever its position.
+        matched |= bool::from(expected.ct_eq(&decoded[..TAG_LEN]));
     }
-    Err(if well_formed {
-        VerifyError::NoMatchingSignature
+    if matched {
+        Ok(())
     } else {
-        VerifyError::MalformedSignature(name)
-    })
+        Err(VerifyError::NoMatchingSignature)
+    }
 }
 
 /// Why a delivery failed verification.
@@ -287,8 +448,11 @@ pub enum VerifyError {
         /// The verifier's tolerance.
         tolerance: Duration,
     },
-    /// The signature header holds no `v1,<base64 of 32 bytes>` entry.
-    #[error("the `{0}` header holds no signature of the form `v1,<base64 HMAC-SHA256>`")]
+    /// The signature header is not a space-separated list of `<version>,<signature>`
+    /// entries, or one of its `v1` entries is not padded base64 of 32 bytes.
+    #[error(
+        "the `{0}` header is not a list of `v1,<padded base64 HMAC-SHA256>` signatures separated by single spaces"
+    )]
     MalformedSignature(&'static str),
     /// No signature matches: the body or headers were altered, or the secret is not
     /// this endpoint's.
