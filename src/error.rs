@@ -10,7 +10,8 @@
 //!   no decoded errors and a short excerpt of the body.
 //! - [`Error::Timeout`] and [`Error::Transport`]: the request did not complete.
 //! - [`Error::Decode`]: a successful reply whose body does not match the
-//!   expected type, with a short excerpt of the body.
+//!   expected type: the operation, the JSON path of the field that failed
+//!   and the text around it.
 //! - [`Error::InvalidRequest`]: a required parameter was missing or could not
 //!   be converted; nothing was sent.
 //! - [`Error::Config`]: the client could not be built (malformed secret key or
@@ -47,9 +48,17 @@ pub enum Error {
     #[error("could not reach Clerk: {0}")]
     Transport(#[source] reqwest::Error),
     /// A successful reply did not match the expected type.
-    #[error("could not decode Clerk's reply ({source}); body starts with: {excerpt}")]
+    #[error(
+        "could not decode the reply of {operation} at `{path}`: {source}; the body there: {excerpt}"
+    )]
     Decode {
-        /// The start of the body, at most a few hundred bytes.
+        /// The operation (its method name, such as `get_user_list`).
+        operation: &'static str,
+        /// Where in the body decoding failed, as a JSON path such as
+        /// `data[3].email_addresses[0].verification` (`.` for the whole body).
+        path: String,
+        /// The text around that spot, the spot marked `⟨here⟩`: about a
+        /// hundred bytes, however long the body.
         excerpt: String,
         /// What did not match.
         #[source]
@@ -240,10 +249,9 @@ impl From<progenitor_client::Error<ClerkErrors>> for Error {
             P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
                 Error::from_reqwest(e)
             }
-            P::InvalidResponsePayload(body, source) => Error::Decode {
-                excerpt: excerpt(&body),
-                source,
-            },
+            P::InvalidResponsePayload(body, source) => {
+                crate::reply::decode_error(&body, "(unknown operation)", source)
+            }
             P::UnexpectedResponse(response) => {
                 // Only informational or redirect statuses get here: every 4xx
                 // and 5xx is mapped to ClerkErrors by the generator rules.

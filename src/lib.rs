@@ -4,12 +4,14 @@
 
 pub mod auth;
 pub mod client;
+pub mod convert;
 pub mod error;
 pub mod impersonation;
 pub mod nullable;
 pub(crate) mod open_enum;
 pub mod operations;
 pub mod pagination;
+mod reply;
 pub mod retry;
 #[cfg(feature = "rustls")]
 mod tls;
