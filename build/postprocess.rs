@@ -210,27 +210,43 @@ fn module_mut<'a>(items: &'a mut [syn::Item], name: &str) -> Option<&'a mut Vec<
 /// Rewrites the bound of every setter whose field type `crate::convert`
 /// knows into the matching `crate::convert` trait, so that a failed
 /// conversion (a limit of 0, a JSON array for metadata) becomes an error
-/// that names the field, returned by `send()`. Setters of other field types
-/// (nested structs, timestamps) keep their `TryInto` bound. `string_types`
-/// are the API's string enums and string newtypes (they implement
-/// `FromStr`); the conversions of those a setter takes are added to the
-/// `types` module. Returns (request-builder setters, body-builder setters).
+/// that names the field, returned by `send()`. Optional body fields of
+/// other types (nested objects, timestamps) take the value or an `Option` of
+/// it; the remaining setters (required nested objects, the request body
+/// itself) keep their `TryInto` bound, which also takes a body builder.
+/// `string_types` are the API's string enums and string newtypes (they
+/// implement `FromStr`); the conversions of those a setter takes, and of the
+/// other types, are added to the `types` module. Returns (request-builder
+/// setters, body-builder setters).
 pub fn natural_setters(
     file: &mut syn::File,
     string_types: &BTreeSet<String>,
 ) -> Result<(usize, usize), String> {
     let mut used_string_types = BTreeSet::new();
+    let mut exact_types = BTreeSet::new();
     let params = {
         let builder = module_mut(&mut file.items, "builder")
             .ok_or("generated code has no `builder` module")?;
-        rewrite_setters(builder, string_types, &mut used_string_types, false)?
+        rewrite_setters(
+            builder,
+            string_types,
+            &mut used_string_types,
+            &mut exact_types,
+            false,
+        )?
     };
     let types =
         module_mut(&mut file.items, "types").ok_or("generated code has no `types` module")?;
     let bodies = {
         let builders =
             module_mut(types, "builder").ok_or("generated code has no `types::builder` module")?;
-        rewrite_setters(builders, string_types, &mut used_string_types, true)?
+        rewrite_setters(
+            builders,
+            string_types,
+            &mut used_string_types,
+            &mut exact_types,
+            true,
+        )?
     };
     if params == 0 || bodies == 0 || used_string_types.is_empty() {
         return Err(format!(
@@ -243,6 +259,13 @@ pub fn natural_setters(
         .iter()
         .map(|n| quote::format_ident!("{}", n));
     types.push(syn::parse_quote!(crate::convert::string_type!(#(#names),*);));
+    let exact = exact_types
+        .iter()
+        .map(|t| syn::parse_str::<syn::Type>(t).map_err(|e| format!("{t}: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !exact.is_empty() {
+        types.push(syn::parse_quote!(crate::convert::exact_type!(#(#exact),*);));
+    }
     Ok((params, bodies))
 }
 
@@ -250,6 +273,7 @@ fn rewrite_setters(
     items: &mut [syn::Item],
     string_types: &BTreeSet<String>,
     used_string_types: &mut BTreeSet<String>,
+    exact_types: &mut BTreeSet<String>,
     bodies: bool,
 ) -> Result<usize, String> {
     let mut count = 0;
@@ -280,15 +304,25 @@ fn rewrite_setters(
             } else {
                 ("IntoArg", target.as_str())
             };
-            let Some(leaf) = leaf_type(inner, string_types) else {
-                continue;
+            let leaf = match leaf_type(inner, string_types) {
+                Some(leaf) => {
+                    if let Some(short) = leaf
+                        .strip_prefix("crate::api::types::")
+                        .or_else(|| leaf.strip_prefix("::std::vec::Vec<crate::api::types::"))
+                    {
+                        used_string_types.insert(short.trim_end_matches('>').to_string());
+                    }
+                    leaf
+                }
+                // Another type (a nested object, a timestamp) in an optional
+                // body field: the value itself, or an Option of it.
+                None if bodies && shape != "IntoArg" => {
+                    let full = inner.replace("super::", "crate::api::types::");
+                    exact_types.insert(full.clone());
+                    full
+                }
+                None => continue,
             };
-            if let Some(short) = leaf
-                .strip_prefix("crate::api::types::")
-                .or_else(|| leaf.strip_prefix("::std::vec::Vec<crate::api::types::"))
-            {
-                used_string_types.insert(short.trim_end_matches('>').to_string());
-            }
             let leaf: syn::Type =
                 syn::parse_str(&leaf).map_err(|e| format!("setter {owner}::{name}: {e}"))?;
             let shape = quote::format_ident!("{}", shape);

@@ -352,6 +352,21 @@ macro_rules! string_type {
 }
 pub(crate) use string_type;
 
+/// Any other type of an optional body field (a nested object, a timestamp):
+/// the value itself, and the optional shapes. Emitted by the build.
+macro_rules! exact_type {
+    ($($t:ty),+ $(,)?) => {$(
+        impl $crate::convert::IntoArg<$t> for $t {
+            fn into_arg(self) -> ::std::result::Result<$t, String> {
+                Ok(self)
+            }
+        }
+
+        $crate::convert::optional_and_nullable!($t);
+    )+};
+}
+pub(crate) use exact_type;
+
 /// The message of a setter's conversion error: which field, and why.
 #[doc(hidden)]
 pub fn field_error(field: &str, reason: String) -> String {
