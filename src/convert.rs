@@ -22,16 +22,101 @@
 //! without sending anything. A value of the wrong type does not compile.
 //!
 //! ```
-//! use clerk_backend_api::{Nullable, types::UpdateUserBody};
+//! use clerk_backend_api::{Nullable, types::CreateOrganizationBody};
 //! use serde_json::json;
 //!
-//! let body = UpdateUserBody::builder()
-//!     .first_name("Ada")                   // a plain value for a nullable field
-//!     .external_id(Nullable::Null)         // an explicit null: clears it
-//!     .create_organizations_limit(3);      // an integer literal
-//! let body = UpdateUserBody::try_from(body).unwrap();
-//! assert_eq!(body.first_name, Some(Nullable::Value("Ada".to_string())));
-//! # let _ = json!({});
+//! let body = CreateOrganizationBody::builder()
+//!     .name("Acme")                              // &str for a String
+//!     .slug(Some(String::from("acme")))          // an Option for an optional field
+//!     .public_metadata(json!({"plan": "pro"}))   // a JSON object, for a nullable field
+//!     .private_metadata(Nullable::Null)          // an explicit null
+//!     .max_allowed_memberships(50);              // an integer literal
+//! let body = CreateOrganizationBody::try_from(body).unwrap();
+//! assert_eq!(body.name, "Acme");
+//! assert_eq!(body.private_metadata, Some(Nullable::Null));
+//! ```
+//!
+//! What is wrong in type does not compile:
+//!
+//! ```compile_fail,E0277
+//! # use clerk_backend_api::prelude::*;
+//! # use clerk_backend_api::types::{CreateUserBody, UpdateUserBody};
+//! # fn f(clerk: Clerk) {
+//! // A string for a number.
+//! let _ = clerk.get_user_list().limit("ten");
+//! # }
+//! ```
+//! ```compile_fail,E0277
+//! # use clerk_backend_api::prelude::*;
+//! # use clerk_backend_api::types::{CreateUserBody, UpdateUserBody};
+//! # fn f(clerk: Clerk) {
+//! // A float for an integer.
+//! let _ = clerk.get_user_list().offset(1.5);
+//! # }
+//! ```
+//! ```compile_fail,E0277
+//! # use clerk_backend_api::prelude::*;
+//! # use clerk_backend_api::types::{CreateUserBody, UpdateUserBody};
+//! # fn f(clerk: Clerk) {
+//! // A string for a bool.
+//! let _ = clerk.get_user_list().banned("yes");
+//! # }
+//! ```
+//! ```compile_fail,E0277
+//! # use clerk_backend_api::prelude::*;
+//! # use clerk_backend_api::types::{CreateUserBody, UpdateUserBody};
+//! # fn f(clerk: Clerk) {
+//! // A number for a string.
+//! let _ = clerk.get_user().user_id(42);
+//! # }
+//! ```
+//! ```compile_fail,E0277
+//! # use clerk_backend_api::prelude::*;
+//! # use clerk_backend_api::types::{CreateUserBody, UpdateUserBody};
+//! # fn f(clerk: Clerk) {
+//! // One string for a list of strings.
+//! let _ = clerk.get_user_list().email_address("ada@example.test");
+//! # }
+//! ```
+//! ```compile_fail,E0277
+//! # use clerk_backend_api::prelude::*;
+//! # use clerk_backend_api::types::{CreateUserBody, UpdateUserBody};
+//! # fn f(clerk: Clerk) {
+//! // A number for an enum.
+//! let _ = clerk.get_session_list().status(5);
+//! # }
+//! ```
+//! ```compile_fail,E0277
+//! # use clerk_backend_api::prelude::*;
+//! # use clerk_backend_api::types::{CreateUserBody, UpdateUserBody};
+//! # fn f(clerk: Clerk) {
+//! // A number for a nullable string.
+//! let _ = UpdateUserBody::builder().first_name(5);
+//! # }
+//! ```
+//! ```compile_fail,E0277
+//! # use clerk_backend_api::prelude::*;
+//! # use clerk_backend_api::types::{CreateUserBody, UpdateUserBody};
+//! # fn f(clerk: Clerk) {
+//! // A nullable number for a nullable string.
+//! let _ = UpdateUserBody::builder().first_name(Nullable::Value(5));
+//! # }
+//! ```
+//! ```compile_fail,E0277
+//! # use clerk_backend_api::prelude::*;
+//! # use clerk_backend_api::types::{CreateUserBody, UpdateUserBody};
+//! # fn f(clerk: Clerk) {
+//! // A number for a list of strings.
+//! let _ = CreateUserBody::builder().email_address(5);
+//! # }
+//! ```
+//! ```compile_fail,E0277
+//! # use clerk_backend_api::prelude::*;
+//! # use clerk_backend_api::types::{CreateUserBody, UpdateUserBody};
+//! # fn f(clerk: Clerk) {
+//! // A list for a JSON object.
+//! let _ = CreateUserBody::builder().public_metadata(vec![1, 2]);
+//! # }
 //! ```
 //!
 //! The traits are implemented for the types above; implement
