@@ -250,7 +250,7 @@ impl From<progenitor_client::Error<ClerkErrors>> for Error {
                 Error::from_reqwest(e)
             }
             P::InvalidResponsePayload(body, source) => {
-                crate::reply::decode_error(&body, "(unknown operation)", source)
+                crate::reply::decode_error(&body, "(unknown operation)", "?".into(), source)
             }
             P::UnexpectedResponse(response) => {
                 // Only informational or redirect statuses get here: every 4xx

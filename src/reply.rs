@@ -1,6 +1,7 @@
 //! From a reply to the result of a call: every generated `send()` goes
 //! through here, so each operation returns [`crate::Result`] with the reply
-//! itself, and a body that does not decode says where.
+//! itself, and a body that does not decode says where (the JSON path of the
+//! failing value, found by `serde_path_to_error`, and the text around it).
 
 use crate::api::types::ClerkErrors;
 use crate::error::excerpt;
@@ -28,21 +29,33 @@ pub(crate) async fn body(response: Response) -> Result<bytes::Bytes> {
 
 /// Decodes a success body as the reply type of `operation`.
 pub(crate) fn decode<T: DeserializeOwned>(body: &[u8], operation: &'static str) -> Result<T> {
-    serde_json::from_slice(body).map_err(|source| decode_error(body, operation, source))
+    serde_json::from_slice(body).map_err(|source| {
+        // Only on failure: decode again, tracking the path. (This is the
+        // one place that instantiates the tracking deserializer, for the
+        // reply types of the operations a program calls.)
+        let path = match serde_path_to_error::deserialize::<_, T>(
+            &mut serde_json::Deserializer::from_slice(body),
+        ) {
+            Err(e) => e.path().to_string(),
+            Ok(_) => ".".to_string(),
+        };
+        decode_error(body, operation, path, source)
+    })
 }
 
-/// The error of a body that did not decode: the JSON path of the value being
-/// decoded where it failed, and the text around that spot.
+/// The error of a body that did not decode: where, and the text around
+/// the spot where serde_json stopped.
 #[cold]
 pub(crate) fn decode_error(
     body: &[u8],
     operation: &'static str,
+    path: String,
     source: serde_json::Error,
 ) -> Error {
     let at = offset(body, source.line(), source.column());
     Error::Decode {
         operation,
-        path: json_path(body, at),
+        path,
         excerpt: excerpt_around(body, at),
         source,
     }
@@ -136,102 +149,9 @@ fn floor_char(body: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// The JSON path of the innermost value open at byte `at` of `body`, written
-/// as `serde_path_to_error` does: `data[3].email_addresses[0].id`, `.` for
-/// the whole body. serde_json stops right after the value it could not
-/// decode (after the closing brace of an object that lacks a field), so
-/// this is the path of the failing field.
-fn json_path(body: &[u8], at: usize) -> String {
-    enum Frame {
-        Object(Option<String>),
-        Array(usize),
-    }
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut i = 0;
-    let end = at.min(body.len());
-    // Whether the string being read is a key of the enclosing object.
-    let mut expecting_key = false;
-    while i < end {
-        match body[i] {
-            b'{' => {
-                stack.push(Frame::Object(None));
-                expecting_key = true;
-            }
-            b'[' => {
-                stack.push(Frame::Array(0));
-                expecting_key = false;
-            }
-            b'}' | b']' => {
-                stack.pop();
-                expecting_key = false;
-            }
-            b',' => match stack.last_mut() {
-                Some(Frame::Array(index)) => *index += 1,
-                Some(Frame::Object(_)) => expecting_key = true,
-                None => {}
-            },
-            b'"' => {
-                let start = i + 1;
-                i += 1;
-                while i < end && body[i] != b'"' {
-                    if body[i] == b'\\' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-                if expecting_key {
-                    let raw = &body[start..i.min(end)];
-                    let key = serde_json::from_slice::<String>(&[b"\"", raw, b"\""].concat())
-                        .unwrap_or_else(|_| String::from_utf8_lossy(raw).into_owned());
-                    if let Some(Frame::Object(current)) = stack.last_mut() {
-                        *current = Some(key);
-                    }
-                    expecting_key = false;
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    let mut path = String::new();
-    for frame in &stack {
-        match frame {
-            Frame::Array(index) => path.push_str(&format!("[{index}]")),
-            Frame::Object(Some(key)) => {
-                if !path.is_empty() {
-                    path.push('.');
-                }
-                path.push_str(key);
-            }
-            Frame::Object(None) => {}
-        }
-    }
-    if path.is_empty() {
-        path.push('.');
-    }
-    path
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn paths_follow_keys_and_indices() {
-        let body = br#"{"data": [{"id": "a"}, {"id": "b", "n": "x"}], "total": 2}"#;
-        let at = body.windows(3).position(|w| w == b"\"x\"").unwrap() + 3;
-        assert_eq!(json_path(body, at), "data[1].n");
-        assert_eq!(json_path(body, 0), ".");
-        // After the closing brace of the second item: the item itself.
-        let after = body.windows(2).position(|w| w == b"}]").unwrap() + 1;
-        assert_eq!(json_path(body, after), "data[1]");
-    }
-
-    #[test]
-    fn keys_with_escapes_and_braces_in_strings() {
-        let body = br#"{"a\"b": {"c": "}{,", "d": 1}}"#;
-        assert_eq!(json_path(body, body.len() - 3), "a\"b.d");
-    }
 
     #[test]
     fn excerpts_are_short_and_marked() {
@@ -245,6 +165,30 @@ mod tests {
         assert!(text.contains("\"n\": \"x\"⟨here⟩"), "{text}");
         assert!(text.starts_with('…') && text.ends_with('…'), "{text}");
         assert!(text.chars().count() < 2 * CONTEXT + 10, "{text}");
+    }
+
+    #[test]
+    fn paths_reach_into_values_decoded_from_a_buffer() {
+        // `verification` is decoded from a buffered copy (a union): the path
+        // still names it, not the object around it.
+        use crate::api::types::User;
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/bapi/user.json");
+        let mut user: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        user["email_addresses"][0]["verification"]["status"] = 5.into();
+        let body = serde_json::to_vec_pretty(&user).unwrap();
+        match decode::<User>(&body, "get_user") {
+            Err(Error::Decode {
+                operation, path, ..
+            }) => {
+                assert_eq!(operation, "get_user");
+                assert!(
+                    path.starts_with("email_addresses[0].verification"),
+                    "{path}"
+                );
+            }
+            other => panic!("expected a decode error, got {other:?}"),
+        }
     }
 
     #[test]
