@@ -170,7 +170,7 @@ fn try_into_target(f: &syn::ImplItemFn) -> Option<syn::Type> {
         let syn::WherePredicate::Type(p) = predicate else {
             continue;
         };
-        if no_spaces(&p.bounded_ty) != param.ident.to_string() {
+        if param.ident != no_spaces(&p.bounded_ty) {
             continue;
         }
         for bound in &p.bounds {
@@ -463,7 +463,7 @@ fn rewrite_send(f: &mut syn::ImplItemFn) -> Result<(), String> {
         } else {
             return Err(format!("unexpected status arm {body}"));
         };
-        arm.body = Box::new(new);
+        *arm.body = new;
     }
     // `.map_err(Error::InvalidRequest)`: progenitor's error; ours instead.
     let block = replace_invalid_request(f.block.to_token_stream());
