@@ -20,6 +20,7 @@ mod surface;
 mod webhooks;
 
 use quote::{format_ident, quote};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 fn main() {
@@ -81,7 +82,6 @@ fn run() -> Result<(), String> {
     let (builder_items, page_items) = surface::pagination(&file, &spec_json, &ops)?;
     push_items(&mut file, "builder", builder_items)?;
     push_items(&mut file, "types", page_items)?;
-    // Operations with several tags sit in several traits: count methods.
     let linked = surface::link_operation_docs(&mut file)?;
     if let Some(op) = ops.iter().find(|op| !linked.contains(&op.method_name)) {
         return Err(format!(
@@ -89,6 +89,11 @@ fn run() -> Result<(), String> {
             op.id
         ));
     }
+    let string_types = string_types(&file, &adapted.open_enums);
+    let (param_setters, body_setters) = postprocess::natural_setters(&mut file, &string_types)?;
+    let sends = postprocess::one_error_type(&mut file)?;
+    // Each operation on exactly one trait (the build fails otherwise).
+    surface::operation_traits(&file)?;
 
     let code = prettyplease::unparse(&file);
     if code.contains("deny_unknown_fields") {
@@ -100,10 +105,16 @@ fn run() -> Result<(), String> {
         &surface::operations_table(&ops, rules::EXCLUDED_OPERATIONS),
     )?;
 
+    write(&out.join("prelude_calls.rs"), &surface::prelude_calls(&ops))?;
+
     let mut report = String::new();
     for a in &adapted.applied {
         report.push_str(&format!("{} {}\n", a.name, a.count));
     }
+    report.push_str(&format!(
+        "(post-generation) natural_setters {param_setters} request-builder setters, \
+         {body_setters} body-builder setters\n(post-generation) one_error_type {sends}\n"
+    ));
     let enum_values: Vec<(String, Vec<String>)> = adapted
         .open_enums
         .iter()
@@ -118,6 +129,27 @@ fn run() -> Result<(), String> {
     )?;
     write(&out.join("surface.txt"), &digest)?;
     Ok(())
+}
+
+/// The string types of the API: the open enums, and the types typify
+/// generates with `FromStr` (string newtypes such as `PasswordHasher`).
+fn string_types(file: &syn::File, open_enums: &[rules::OpenEnum]) -> BTreeSet<String> {
+    let mut names: BTreeSet<String> = open_enums.iter().map(|e| e.name.clone()).collect();
+    let types = file.items.iter().find_map(|item| match item {
+        syn::Item::Mod(m) if m.ident == "types" => m.content.as_ref().map(|c| &c.1),
+        _ => None,
+    });
+    for item in types.into_iter().flatten() {
+        if let syn::Item::Impl(imp) = item
+            && let Some((path, _)) = &imp.trait_
+            && path.segments.last().is_some_and(|s| s.ident == "FromStr")
+            && let syn::Type::Path(p) = &*imp.self_ty
+            && let Some(last) = p.path.segments.last()
+        {
+            names.insert(last.ident.to_string());
+        }
+    }
+    names
 }
 
 /// Appends items to the module `name` at the top of the generated file.

@@ -88,6 +88,15 @@ const RULES: &[(&str, &str, RuleFn)] = &[
         drop_paginated_parameter,
     ),
     (
+        "one_tag_per_operation",
+        "progenitor puts an operation on one extension trait per tag; the prelude brings every \
+         trait into scope, so an operation with two tags (a user's or an organization's billing \
+         subscription and credits: Users or Organizations, and Billing) would be an ambiguous \
+         method (E0034). Each keeps its first tag, the resource it belongs to, which the \
+         operations table and the API groups already use",
+        one_tag_per_operation,
+    ),
+    (
         "readable_method_names",
         "snake-casing `OAuth` and `URLs` gives `o_auth` and `ur_ls`; method names use \
          `oauth` and `urls` (the operations table keeps Clerk's ids)",
@@ -265,6 +274,23 @@ fn snake(name: &str) -> String {
         }
     }
     out
+}
+
+fn one_tag_per_operation(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
+    let mut trimmed = 0;
+    for_each_operation(spec, |path, method, op| {
+        if let Some(tags) = op.get_mut("tags").and_then(Value::as_array_mut)
+            && tags.len() > 1
+        {
+            if !tags[0].is_string() {
+                return Err(format!("{method} {path}: the first tag is not a name"));
+            }
+            tags.truncate(1);
+            trimmed += 1;
+        }
+        Ok(())
+    })?;
+    Ok(trimmed)
 }
 
 fn drop_deprecated_clashing_parameters(spec: &mut Value, _: &mut Out) -> Result<usize, String> {

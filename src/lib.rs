@@ -5,12 +5,14 @@
 pub mod auth;
 mod body;
 pub mod client;
+pub mod convert;
 pub mod error;
 pub mod impersonation;
 pub mod nullable;
 pub(crate) mod open_enum;
 pub mod operations;
 pub mod pagination;
+mod reply;
 pub mod retry;
 mod secure_url;
 #[cfg(feature = "rustls")]
