@@ -12,6 +12,8 @@ mod bundle;
 mod groups;
 #[path = "build/postprocess.rs"]
 mod postprocess;
+#[path = "build/replies.rs"]
+mod replies;
 #[path = "build/rules.rs"]
 mod rules;
 #[path = "build/surface.rs"]
@@ -44,6 +46,7 @@ fn run() -> Result<(), String> {
     groups::trim(&mut spec_json, &groups::disabled(), &adapted.excluded)?;
     let kept = |name: &str| spec_json["components"]["schemas"].get(name).is_some();
     adapted.open_enums.retain(|e| kept(&e.name));
+    adapted.unions.retain(|u| kept(&u.schema));
     adapted.nullable_fields.retain(|f| kept(&f.name));
     let ops = surface::operations(&spec_json);
     let spec: openapiv3::OpenAPI =
@@ -63,6 +66,13 @@ fn run() -> Result<(), String> {
             [progenitor::TypeImpl::FromStr, progenitor::TypeImpl::Display].into_iter(),
         );
     }
+    for u in &adapted.unions {
+        settings.with_replacement(
+            &u.schema,
+            format!("crate::api::types::{}", u.name),
+            std::iter::empty(),
+        );
+    }
     for f in &adapted.nullable_fields {
         settings.with_replacement(
             &f.name,
@@ -76,8 +86,11 @@ fn run() -> Result<(), String> {
         .map_err(|e| format!("progenitor: {e}"))?;
     let mut file: syn::File = syn::parse2(tokens).map_err(|e| format!("parse: {e}"))?;
     postprocess::drop_reply_builders(&mut file)?;
+    postprocess::absent_nullable_is_none(&mut file)?;
     let enums = open_enums(&adapted.open_enums)?;
     push_items(&mut file, "types", enums)?;
+    let unions = one_ofs(&adapted.unions)?;
+    push_items(&mut file, "types", unions)?;
     let (builder_items, page_items) = surface::pagination(&file, &spec_json, &ops)?;
     push_items(&mut file, "builder", builder_items)?;
     push_items(&mut file, "types", page_items)?;
@@ -95,6 +108,7 @@ fn run() -> Result<(), String> {
         return Err("generated code still rejects unknown fields".into());
     }
     write(&out.join("bapi.rs"), &code)?;
+    write(&out.join("replies.rs"), &replies::table(&file, &ops)?)?;
     write(
         &out.join("operations.rs"),
         &surface::operations_table(&ops, rules::EXCLUDED_OPERATIONS),
@@ -155,6 +169,48 @@ fn open_enums(enums: &[rules::OpenEnum]) -> Result<Vec<syn::Item>, String> {
             }
         };
         items.push(syn::parse2(tokens).map_err(|e| format!("open enum: {e}"))?);
+    }
+    Ok(items)
+}
+
+/// One `one_of!` invocation per union, for `mod types`.
+fn one_ofs(unions: &[rules::Union]) -> Result<Vec<syn::Item>, String> {
+    let mut items = Vec::new();
+    for u in unions {
+        let name = format_ident!("{}", u.name);
+        let doc = u
+            .description
+            .clone()
+            .unwrap_or_else(|| format!("`{}`: one of several object shapes.", u.name));
+        let tag = u.tag.as_ref().map(|t| quote!(tag #t));
+        let variants = u.variants.iter().map(|v| {
+            let variant = format_ident!("{}", v.name);
+            let ty = format_ident!("{}", v.type_name);
+            let tags = &v.tags;
+            let fields = &v.fields;
+            let required = &v.required;
+            let doc = match (&u.tag, v.tags.as_slice()) {
+                (Some(t), [one]) => format!("`{t}` is `{one}`."),
+                (Some(t), many) if !many.is_empty() => {
+                    format!("`{t}` is one of `{}`.", many.join("`, `"))
+                }
+                _ => format!("A [`{}`].", v.type_name),
+            };
+            quote! {
+                #[doc = #doc]
+                #variant(#ty)
+                    tags [#(#tags),*]
+                    fields [#(#fields),*]
+                    required [#(#required),*],
+            }
+        });
+        let tokens = quote! {
+            crate::one_of::one_of! {
+                #[doc = #doc]
+                #name #tag { #(#variants)* }
+            }
+        };
+        items.push(syn::parse2(tokens).map_err(|e| format!("union {}: {e}", u.name))?);
     }
     Ok(items)
 }
