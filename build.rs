@@ -130,6 +130,7 @@ fn run() -> Result<(), String> {
         rules::EXCLUDED_OPERATIONS,
         &enum_values,
     )?;
+    let digest = digest + &unions_digest(&adapted.unions);
     write(&out.join("surface.txt"), &digest)?;
     Ok(())
 }
@@ -173,6 +174,30 @@ fn open_enums(enums: &[rules::OpenEnum]) -> Result<Vec<syn::Item>, String> {
     Ok(items)
 }
 
+/// The unions build.rs emits, for the surface digest (the digest of
+/// typify's types does not see them).
+fn unions_digest(unions: &[rules::Union]) -> String {
+    let mut text = String::from("\n# Unions\n");
+    for u in unions {
+        let tag = u.tag.as_deref().map(|t| format!(" by {t}")).unwrap_or_default();
+        text.push_str(&format!("enum {}{tag} {{ ", u.name));
+        for v in &u.variants {
+            let tags = match v.tags.as_slice() {
+                [] => String::new(),
+                tags => format!(" = {}", tags.join(" | ")),
+            };
+            text.push_str(&format!(
+                "{}({}){tags} requires [{}], ",
+                v.name,
+                v.type_name,
+                v.required.join(", ")
+            ));
+        }
+        text.push_str("Unknown(serde_json::Value) }\n");
+    }
+    text
+}
+
 /// One `one_of!` invocation per union, for `mod types`.
 fn one_ofs(unions: &[rules::Union]) -> Result<Vec<syn::Item>, String> {
     let mut items = Vec::new();
@@ -189,6 +214,7 @@ fn one_ofs(unions: &[rules::Union]) -> Result<Vec<syn::Item>, String> {
             let tags = &v.tags;
             let fields = &v.fields;
             let required = &v.required;
+            let enums = v.enums.iter().map(|(property, values)| quote!(#property = [#(#values),*]));
             let doc = match (&u.tag, v.tags.as_slice()) {
                 (Some(t), [one]) => format!("`{t}` is `{one}`."),
                 (Some(t), many) if !many.is_empty() => {
@@ -201,13 +227,14 @@ fn one_ofs(unions: &[rules::Union]) -> Result<Vec<syn::Item>, String> {
                 #variant(#ty)
                     tags [#(#tags),*]
                     fields [#(#fields),*]
-                    required [#(#required),*],
+                    required [#(#required),*]
+                    enums [#(#enums),*],
             }
         });
         let tokens = quote! {
             crate::one_of::one_of! {
                 #[doc = #doc]
-                #name #tag { #(#variants)* }
+                #name #tag description #doc { #(#variants)* }
             }
         };
         items.push(syn::parse2(tokens).map_err(|e| format!("union {}: {e}", u.name))?);

@@ -97,7 +97,9 @@ fn is_builder_fn_only(imp: &syn::ItemImpl) -> bool {
 /// (`deserialize_with = Option::deserialize`). Clerk sometimes leaves such
 /// fields out of replies: they decode as `None` instead (serde's rule for
 /// absent `Option` fields), and `None` is still sent back as `null`, so a
-/// reply that carried `null` encodes back to the same JSON.
+/// reply that carried `null` encodes back to the same JSON. A required field
+/// of any JSON value (`serde_json::Value`, which holds `null` itself) decodes
+/// as `Value::Null` when absent.
 pub fn absent_nullable_is_none(file: &mut syn::File) -> Result<usize, String> {
     let types = file
         .items
@@ -120,6 +122,12 @@ pub fn absent_nullable_is_none(file: &mut syn::File) -> Result<usize, String> {
         };
         for field in fields {
             changed += strip_option_deserialize(&mut field.attrs)?;
+            let any_value = quote::quote!(::serde_json::Value).to_string();
+            let has_serde = field.attrs.iter().any(|a| a.path().is_ident("serde"));
+            if field.ty.to_token_stream().to_string() == any_value && !has_serde {
+                field.attrs.push(syn::parse_quote!(#[serde(default)]));
+                changed += 1;
+            }
         }
     }
     if changed == 0 {

@@ -955,6 +955,8 @@ pub struct UnionVariant {
     pub fields: Vec<String>,
     /// The properties it requires.
     pub required: Vec<String>,
+    /// Its string properties with listed values, and those values.
+    pub enums: Vec<(String, Vec<String>)>,
 }
 
 /// Marks a named schema already recorded as a union, so that the walk over
@@ -1160,6 +1162,7 @@ fn union_of(
         };
         let fields = defined_properties(&variant, schemas);
         let required = required_properties(&variant, schemas);
+        let enums = enum_properties(&variant, schemas);
         let tags = match &tag {
             None => Vec::new(),
             Some(tag) => {
@@ -1185,7 +1188,7 @@ fn union_of(
                 }
             }
         };
-        parts.push((rust_type_name(&schema_name), tags, fields, required));
+        parts.push((rust_type_name(&schema_name), tags, fields, required, enums));
     }
     let names = variant_names(
         &parts.iter().map(|(t, ..)| t.clone()).collect::<Vec<_>>(),
@@ -1202,13 +1205,16 @@ fn union_of(
         variants: parts
             .into_iter()
             .zip(names)
-            .map(|((type_name, tags, fields, required), name)| UnionVariant {
-                name,
-                type_name,
-                tags,
-                fields,
-                required,
-            })
+            .map(
+                |((type_name, tags, fields, required, enums), name)| UnionVariant {
+                    name,
+                    type_name,
+                    tags,
+                    fields,
+                    required,
+                    enums,
+                },
+            )
             .collect(),
     })
 }
@@ -1248,6 +1254,27 @@ fn typify_name(ctx: &str, schemas: &Map<String, Value>) -> String {
         Some(name) => format!("{}{}", rust_type_name(name), &ctx[pascal(name).len()..]),
         None => heck::ToPascalCase::to_pascal_case(ctx),
     }
+}
+
+/// The string enums among an object schema's properties, with their values.
+fn enum_properties(schema: &Value, schemas: &Map<String, Value>) -> Vec<(String, Vec<String>)> {
+    let schema = match schema["$ref"].as_str() {
+        Some(r) => match schemas.get(r.trim_start_matches("#/components/schemas/")) {
+            Some(s) => s,
+            None => return Vec::new(),
+        },
+        None => schema,
+    };
+    let mut found: Vec<(String, Vec<String>)> = schema["properties"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(name, prop)| Some((name.clone(), string_enum_values(prop)?)))
+        .collect();
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        found.extend(enum_properties(part, schemas));
+    }
+    found
 }
 
 /// The property names an object schema requires, through `allOf` too.

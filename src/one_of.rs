@@ -22,17 +22,20 @@ use serde_json::{Map, Value};
 /// Defines a union enum: the listed variants plus `Unknown(Value)`.
 ///
 /// `tag "object"` names the discriminator property; each variant lists the
-/// tag values that select it and the properties it defines.
+/// tag values that select it, the properties it defines, those it requires
+/// and the values its string enums list (used to rank variants when the tag
+/// does not decide).
 macro_rules! one_of {
     (
         $(#[$meta:meta])*
-        $name:ident $(tag $tag:literal)? {
+        $name:ident $(tag $tag:literal)? description $description:literal {
             $(
                 $(#[$vmeta:meta])*
                 $variant:ident($ty:ty)
                     tags [$($value:literal),*]
                     fields [$($field:literal),*]
-                    required [$($required:literal),*],
+                    required [$($required:literal),*]
+                    enums [$($property:literal = [$($known:literal),*]),*],
             )*
         }
     ) => {
@@ -54,6 +57,7 @@ macro_rules! one_of {
                         tags: &[$($value),*],
                         fields: &[$($field),*],
                         required: &[$($required),*],
+                        enums: &[$(($property, &[$($known),*])),*],
                         decode: |value| ::serde_json::from_value::<$ty>(value).map(Self::$variant),
                     },
                 )*
@@ -91,7 +95,10 @@ macro_rules! one_of {
                 stringify!($name).to_owned()
             }
             fn json_schema(generator: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
-                $crate::one_of::schema(::std::vec![$( generator.subschema_for::<$ty>() ),*])
+                $crate::one_of::schema(
+                    $description,
+                    ::std::vec![$( generator.subschema_for::<$ty>() ),*],
+                )
             }
         }
     };
@@ -108,6 +115,8 @@ pub struct Variant<T> {
     pub fields: &'static [&'static str],
     /// The properties it requires.
     pub required: &'static [&'static str],
+    /// Its string properties with listed values, and those values.
+    pub enums: &'static [(&'static str, &'static [&'static str])],
     pub decode: fn(Value) -> Result<T, serde_json::Error>,
 }
 
@@ -164,23 +173,35 @@ pub fn decode<T>(
 /// The variant that decodes the object and fits it best: first one whose
 /// required fields are all there (a required field that may be null also
 /// decodes when absent, so decoding alone does not tell), then the one that
-/// defines the most of the object's fields, then the one that requires the
-/// most of them (the more specific), then the one listed first.
+/// defines the most of the object's fields, then the one whose listed enum
+/// values the object uses most (`strategy: "saml"`), then the one that
+/// requires the most of its fields (the more specific), then the one listed
+/// first.
 fn best_fit<'a, T: 'a>(
     value: &Value,
     variants: impl IntoIterator<Item = &'a Variant<T>>,
 ) -> Option<T> {
     let empty = Map::new();
     let object = value.as_object().unwrap_or(&empty);
-    let mut ranked: Vec<((bool, usize, usize), &Variant<T>)> = variants
+    let mut ranked: Vec<((bool, usize, usize, usize), &Variant<T>)> = variants
         .into_iter()
         .map(|v| {
             let explained = object
                 .keys()
                 .filter(|k| v.fields.contains(&k.as_str()))
                 .count();
+            let known = v
+                .enums
+                .iter()
+                .filter(|(property, values)| {
+                    object
+                        .get(*property)
+                        .and_then(Value::as_str)
+                        .is_some_and(|value| values.contains(&value))
+                })
+                .count();
             let required = v.required.iter().filter(|r| object.contains_key(**r)).count();
-            ((required == v.required.len(), explained, required), v)
+            ((required == v.required.len(), explained, known, required), v)
         })
         .collect();
     // Stable: equal ranks keep the spec's order.
@@ -192,9 +213,16 @@ fn best_fit<'a, T: 'a>(
 
 /// The JSON Schema of a union: one of its variants' schemas.
 #[doc(hidden)]
-pub fn schema(variants: Vec<schemars::schema::Schema>) -> schemars::schema::Schema {
-    use schemars::schema::{SchemaObject, SubschemaValidation};
+pub fn schema(
+    description: &str,
+    variants: Vec<schemars::schema::Schema>,
+) -> schemars::schema::Schema {
+    use schemars::schema::{Metadata, SchemaObject, SubschemaValidation};
     SchemaObject {
+        metadata: Some(Box::new(Metadata {
+            description: Some(description.to_owned()),
+            ..Default::default()
+        })),
         subschemas: Some(Box::new(SubschemaValidation {
             one_of: Some(variants),
             ..Default::default()
