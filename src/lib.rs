@@ -7,7 +7,7 @@ pub mod client;
 pub mod error;
 pub mod impersonation;
 pub mod nullable;
-pub(crate) mod one_of;
+pub mod one_of;
 pub(crate) mod open_enum;
 pub mod operations;
 pub mod pagination;
