@@ -179,7 +179,11 @@ fn open_enums(enums: &[rules::OpenEnum]) -> Result<Vec<syn::Item>, String> {
 fn unions_digest(unions: &[rules::Union]) -> String {
     let mut text = String::from("\n# Unions\n");
     for u in unions {
-        let tag = u.tag.as_deref().map(|t| format!(" by {t}")).unwrap_or_default();
+        let tag = u
+            .tag
+            .as_deref()
+            .map(|t| format!(" by {t}"))
+            .unwrap_or_default();
         text.push_str(&format!("enum {}{tag} {{ ", u.name));
         for v in &u.variants {
             let tags = match v.tags.as_slice() {
@@ -214,7 +218,10 @@ fn one_ofs(unions: &[rules::Union]) -> Result<Vec<syn::Item>, String> {
             let tags = &v.tags;
             let fields = &v.fields;
             let required = &v.required;
-            let enums = v.enums.iter().map(|(property, values)| quote!(#property = [#(#values),*]));
+            let enums = v
+                .enums
+                .iter()
+                .map(|(property, values)| quote!(#property = [#(#values),*]));
             let doc = match (&u.tag, v.tags.as_slice()) {
                 (Some(t), [one]) => format!("`{t}` is `{one}`."),
                 (Some(t), many) if !many.is_empty() => {

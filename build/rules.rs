@@ -1357,7 +1357,11 @@ fn pascal_words(name: &str) -> Vec<String> {
 /// Names of the component schemas that a success reply reaches.
 fn reply_schema_names(spec: &Value) -> BTreeSet<String> {
     let mut pending: Vec<String> = Vec::new();
-    for item in spec["paths"].as_object().into_iter().flat_map(|p| p.values()) {
+    for item in spec["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|p| p.values())
+    {
         for (method, op) in item.as_object().into_iter().flatten() {
             if !METHODS.contains(&method.as_str()) {
                 continue;
@@ -1367,8 +1371,10 @@ fn reply_schema_names(spec: &Value) -> BTreeSet<String> {
                     continue;
                 }
                 let response = match response["$ref"].as_str() {
-                    Some(r) => &spec["components"]["responses"]
-                        [r.trim_start_matches("#/components/responses/")],
+                    Some(r) => {
+                        &spec["components"]["responses"]
+                            [r.trim_start_matches("#/components/responses/")]
+                    }
                     None => response,
                 };
                 collect_schema_refs(response, &mut pending);

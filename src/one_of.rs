@@ -164,11 +164,20 @@ pub fn decode<T>(
             None => Err(format!(
                 "{type_name}: `{key}` is `{selected}` but the object is none of {names}",
                 key = tag.unwrap_or_default(),
-                names = several.iter().map(|v| v.name).collect::<Vec<_>>().join(", "),
+                names = several
+                    .iter()
+                    .map(|v| v.name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
             )),
         },
     }
 }
+
+/// How well a variant fits an object, best first when sorted in reverse:
+/// (all required fields present, fields defined, enum values listed,
+/// required fields present).
+type Rank = (bool, usize, usize, usize);
 
 /// The variant that decodes the object and fits it best: first one whose
 /// required fields are all there (a required field that may be null also
@@ -183,7 +192,7 @@ fn best_fit<'a, T: 'a>(
 ) -> Option<T> {
     let empty = Map::new();
     let object = value.as_object().unwrap_or(&empty);
-    let mut ranked: Vec<((bool, usize, usize, usize), &Variant<T>)> = variants
+    let mut ranked: Vec<(Rank, &Variant<T>)> = variants
         .into_iter()
         .map(|v| {
             let explained = object
@@ -200,12 +209,19 @@ fn best_fit<'a, T: 'a>(
                         .is_some_and(|value| values.contains(&value))
                 })
                 .count();
-            let required = v.required.iter().filter(|r| object.contains_key(**r)).count();
-            ((required == v.required.len(), explained, known, required), v)
+            let required = v
+                .required
+                .iter()
+                .filter(|r| object.contains_key(**r))
+                .count();
+            (
+                (required == v.required.len(), explained, known, required),
+                v,
+            )
         })
         .collect();
     // Stable: equal ranks keep the spec's order.
-    ranked.sort_by(|a, b| b.0.cmp(&a.0));
+    ranked.sort_by_key(|(rank, _)| std::cmp::Reverse(*rank));
     ranked
         .into_iter()
         .find_map(|(_, v)| (v.decode)(value.clone()).ok())

@@ -245,7 +245,10 @@ fn a_discriminator_chooses_the_variant_and_nothing_is_dropped() {
     let mut untagged = saml.clone();
     untagged.as_object_mut().unwrap().remove("object");
     let (decoded, encoded) = again::<EnterpriseAccountVerification>(&untagged);
-    assert!(matches!(decoded, EnterpriseAccountVerification::Saml(_)), "{decoded:?}");
+    assert!(
+        matches!(decoded, EnterpriseAccountVerification::Saml(_)),
+        "{decoded:?}"
+    );
     assert_eq!(encoded, untagged);
 }
 
@@ -310,7 +313,10 @@ fn unions_without_a_discriminator() {
 
     let inactive = json!({"active": false});
     let (decoded, encoded) = again::<VerifyOauthAccessTokenResponse>(&inactive);
-    assert!(matches!(decoded, VerifyOauthAccessTokenResponse::Variant1(_)));
+    assert!(matches!(
+        decoded,
+        VerifyOauthAccessTokenResponse::Variant1(_)
+    ));
     assert_eq!(encoded, inactive);
 }
 
