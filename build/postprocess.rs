@@ -519,3 +519,118 @@ fn replace_invalid_request(tokens: proc_macro2::TokenStream) -> proc_macro2::Tok
     }
     out.into_iter().collect()
 }
+
+/// typify makes a required field that may be `null` fail when it is absent
+/// (`deserialize_with = Option::deserialize`). Clerk sometimes leaves such
+/// fields out of replies: they decode as `None` instead (serde's rule for
+/// absent `Option` fields), and `None` is still sent back as `null`, so a
+/// reply that carried `null` encodes back to the same JSON. A required field
+/// of any JSON value (`serde_json::Value`, which holds `null` itself) decodes
+/// as `Value::Null` when absent.
+pub fn absent_nullable_is_none(file: &mut syn::File) -> Result<usize, String> {
+    let types = file
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut(),
+            _ => None,
+        })
+        .ok_or("generated code has no `types` module")?;
+    let mut changed = 0;
+    for item in types.1.iter_mut() {
+        let fields: Vec<&mut syn::Field> = match item {
+            syn::Item::Struct(s) => s.fields.iter_mut().collect(),
+            syn::Item::Enum(e) => e
+                .variants
+                .iter_mut()
+                .flat_map(|v| v.fields.iter_mut())
+                .collect(),
+            _ => continue,
+        };
+        for field in fields {
+            changed += strip_option_deserialize(&mut field.attrs)?;
+            let any_value = quote::quote!(::serde_json::Value).to_string();
+            let has_serde = field.attrs.iter().any(|a| a.path().is_ident("serde"));
+            if field.ty.to_token_stream().to_string() == any_value && !has_serde {
+                field.attrs.push(syn::parse_quote!(#[serde(default)]));
+                changed += 1;
+            }
+        }
+    }
+    if changed == 0 {
+        return Err("absent_nullable_is_none: no required nullable field found".into());
+    }
+    Ok(changed)
+}
+
+/// Removes `deserialize_with = "::std::option::Option::deserialize"` from
+/// `#[serde(…)]` attributes, keeping their other entries.
+fn strip_option_deserialize(attrs: &mut Vec<syn::Attribute>) -> Result<usize, String> {
+    const ENTRY: &str = "deserialize_with = \"::std::option::Option::deserialize\"";
+    let mut changed = 0;
+    let mut keep = Vec::new();
+    for mut attr in std::mem::take(attrs) {
+        if let syn::Meta::List(list) = &mut attr.meta
+            && list.path.is_ident("serde")
+        {
+            let entries: Vec<String> = split_top_level(&list.tokens.to_string());
+            let compact = |e: &str| e.split_whitespace().collect::<String>();
+            let rest: Vec<String> = entries
+                .iter()
+                .filter(|e| compact(e) != compact(ENTRY))
+                .cloned()
+                .collect();
+            if rest.len() != entries.len() {
+                changed += 1;
+                if rest.is_empty() {
+                    continue;
+                }
+                list.tokens = rest
+                    .join(", ")
+                    .parse()
+                    .map_err(|e| format!("serde attribute: {e}"))?;
+            }
+        }
+        keep.push(attr);
+    }
+    *attrs = keep;
+    Ok(changed)
+}
+
+/// The comma-separated entries of an attribute's tokens (commas inside
+/// strings or brackets do not split).
+fn split_top_level(tokens: &str) -> Vec<String> {
+    let mut entries = Vec::new();
+    let mut current = String::new();
+    let mut depth = 0i32;
+    let mut in_str = false;
+    let mut escaped = false;
+    for c in tokens.chars() {
+        if in_str {
+            current.push(c);
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_str = true,
+            '(' | '[' | '{' | '<' => depth += 1,
+            ')' | ']' | '}' | '>' => depth -= 1,
+            ',' if depth == 0 => {
+                entries.push(current.trim().to_string());
+                current.clear();
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    if !current.trim().is_empty() {
+        entries.push(current.trim().to_string());
+    }
+    entries
+}

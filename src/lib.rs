@@ -9,6 +9,7 @@ pub mod convert;
 pub mod error;
 pub mod impersonation;
 pub mod nullable;
+pub mod one_of;
 pub(crate) mod open_enum;
 pub mod operations;
 pub mod pagination;

@@ -164,8 +164,7 @@ async fn api_keys_through_the_sdk() {
         .body(VerifyApiKeyBody::builder().secret(created.secret.clone()))
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(err.is_not_found(), "{err}");
     assert_eq!(
         verifier
@@ -186,8 +185,7 @@ async fn api_keys_through_the_sdk() {
         .api_key_id(&created.id)
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(err.is_not_found());
 }
 
@@ -287,8 +285,7 @@ async fn machines_and_m2m_tokens_through_the_sdk() {
         .body(VerifyM2mTokenBody::builder().token(token.clone()))
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(err.is_not_found(), "{err}");
     assert_eq!(
         verifier
@@ -338,8 +335,7 @@ async fn machines_and_m2m_tokens_through_the_sdk() {
         .machine_id(&worker.id)
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(err.is_not_found());
 }
 
@@ -405,11 +401,9 @@ async fn oauth_applications_and_tokens_through_the_sdk() {
         .await
         .unwrap();
     match verified {
-        VerifyOauthAccessTokenResponse::Variant0 {
-            subject, scopes, ..
-        } => {
-            assert_eq!(subject, grace);
-            assert_eq!(scopes, ["email"]);
+        VerifyOauthAccessTokenResponse::Variant0(active) => {
+            assert_eq!(active.subject, grace);
+            assert_eq!(active.scopes, ["email"]);
         }
         other => panic!("expected an active token, got {other:?}"),
     }
@@ -463,8 +457,7 @@ async fn oauth_applications_and_tokens_through_the_sdk() {
         .oauth_application_id(&app.id)
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(err.is_not_found());
 }
 
@@ -553,8 +546,7 @@ async fn jwt_templates_and_their_tokens_through_the_sdk() {
         .template_id(&template.id)
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(err.is_not_found());
     let err: Error = clerk
         .create_session_token_from_template()
@@ -563,8 +555,7 @@ async fn jwt_templates_and_their_tokens_through_the_sdk() {
         .body(CreateSessionTokenFromTemplateBody::builder())
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(err.is_not_found());
 }
 
@@ -602,7 +593,6 @@ async fn clients_through_the_sdk() {
         .body(VerifyClientBody::builder().token("not-a-client-token"))
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert_eq!(err.code(), Some("cookie_invalid"));
 }
