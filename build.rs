@@ -12,6 +12,8 @@ mod bundle;
 mod groups;
 #[path = "build/postprocess.rs"]
 mod postprocess;
+#[path = "build/replies.rs"]
+mod replies;
 #[path = "build/rules.rs"]
 mod rules;
 #[path = "build/surface.rs"]
@@ -20,6 +22,7 @@ mod surface;
 mod webhooks;
 
 use quote::{format_ident, quote};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 fn main() {
@@ -44,6 +47,7 @@ fn run() -> Result<(), String> {
     groups::trim(&mut spec_json, &groups::disabled(), &adapted.excluded)?;
     let kept = |name: &str| spec_json["components"]["schemas"].get(name).is_some();
     adapted.open_enums.retain(|e| kept(&e.name));
+    adapted.unions.retain(|u| kept(&u.schema));
     adapted.nullable_fields.retain(|f| kept(&f.name));
     let ops = surface::operations(&spec_json);
     let spec: openapiv3::OpenAPI =
@@ -63,6 +67,13 @@ fn run() -> Result<(), String> {
             [progenitor::TypeImpl::FromStr, progenitor::TypeImpl::Display].into_iter(),
         );
     }
+    for u in &adapted.unions {
+        settings.with_replacement(
+            &u.schema,
+            format!("crate::api::types::{}", u.name),
+            std::iter::empty(),
+        );
+    }
     for f in &adapted.nullable_fields {
         settings.with_replacement(
             &f.name,
@@ -76,12 +87,14 @@ fn run() -> Result<(), String> {
         .map_err(|e| format!("progenitor: {e}"))?;
     let mut file: syn::File = syn::parse2(tokens).map_err(|e| format!("parse: {e}"))?;
     postprocess::drop_reply_builders(&mut file)?;
+    postprocess::absent_nullable_is_none(&mut file)?;
     let enums = open_enums(&adapted.open_enums)?;
     push_items(&mut file, "types", enums)?;
+    let unions = one_ofs(&adapted.unions)?;
+    push_items(&mut file, "types", unions)?;
     let (builder_items, page_items) = surface::pagination(&file, &spec_json, &ops)?;
     push_items(&mut file, "builder", builder_items)?;
     push_items(&mut file, "types", page_items)?;
-    // Operations with several tags sit in several traits: count methods.
     let linked = surface::link_operation_docs(&mut file)?;
     if let Some(op) = ops.iter().find(|op| !linked.contains(&op.method_name)) {
         return Err(format!(
@@ -89,21 +102,35 @@ fn run() -> Result<(), String> {
             op.id
         ));
     }
+    let string_types = string_types(&file, &adapted.open_enums);
+    let (param_setters, body_setters) = postprocess::natural_setters(&mut file, &string_types)?;
+    // Read before `one_error_type` rewrites the `ResponseValue<T>` it looks for.
+    let replies_table = replies::table(&file, &ops)?;
+    let sends = postprocess::one_error_type(&mut file)?;
+    // Each operation on exactly one trait (the build fails otherwise).
+    surface::operation_traits(&file)?;
 
     let code = prettyplease::unparse(&file);
     if code.contains("deny_unknown_fields") {
         return Err("generated code still rejects unknown fields".into());
     }
     write(&out.join("bapi.rs"), &code)?;
+    write(&out.join("replies.rs"), &replies_table)?;
     write(
         &out.join("operations.rs"),
         &surface::operations_table(&ops, rules::EXCLUDED_OPERATIONS),
     )?;
 
+    write(&out.join("prelude_calls.rs"), &surface::prelude_calls(&ops))?;
+
     let mut report = String::new();
     for a in &adapted.applied {
         report.push_str(&format!("{} {}\n", a.name, a.count));
     }
+    report.push_str(&format!(
+        "(post-generation) natural_setters {param_setters} request-builder setters, \
+         {body_setters} body-builder setters\n(post-generation) one_error_type {sends}\n"
+    ));
     let enum_values: Vec<(String, Vec<String>)> = adapted
         .open_enums
         .iter()
@@ -116,8 +143,30 @@ fn run() -> Result<(), String> {
         rules::EXCLUDED_OPERATIONS,
         &enum_values,
     )?;
+    let digest = digest + &unions_digest(&adapted.unions);
     write(&out.join("surface.txt"), &digest)?;
     Ok(())
+}
+
+/// The string types of the API: the open enums, and the types typify
+/// generates with `FromStr` (string newtypes such as `PasswordHasher`).
+fn string_types(file: &syn::File, open_enums: &[rules::OpenEnum]) -> BTreeSet<String> {
+    let mut names: BTreeSet<String> = open_enums.iter().map(|e| e.name.clone()).collect();
+    let types = file.items.iter().find_map(|item| match item {
+        syn::Item::Mod(m) if m.ident == "types" => m.content.as_ref().map(|c| &c.1),
+        _ => None,
+    });
+    for item in types.into_iter().flatten() {
+        if let syn::Item::Impl(imp) = item
+            && let Some((path, _)) = &imp.trait_
+            && path.segments.last().is_some_and(|s| s.ident == "FromStr")
+            && let syn::Type::Path(p) = &*imp.self_ty
+            && let Some(last) = p.path.segments.last()
+        {
+            names.insert(last.ident.to_string());
+        }
+    }
+    names
 }
 
 /// Appends items to the module `name` at the top of the generated file.
@@ -155,6 +204,81 @@ fn open_enums(enums: &[rules::OpenEnum]) -> Result<Vec<syn::Item>, String> {
             }
         };
         items.push(syn::parse2(tokens).map_err(|e| format!("open enum: {e}"))?);
+    }
+    Ok(items)
+}
+
+/// The unions build.rs emits, for the surface digest (the digest of
+/// typify's types does not see them).
+fn unions_digest(unions: &[rules::Union]) -> String {
+    let mut text = String::from("\n# Unions\n");
+    for u in unions {
+        let tag = u
+            .tag
+            .as_deref()
+            .map(|t| format!(" by {t}"))
+            .unwrap_or_default();
+        text.push_str(&format!("enum {}{tag} {{ ", u.name));
+        for v in &u.variants {
+            let tags = match v.tags.as_slice() {
+                [] => String::new(),
+                tags => format!(" = {}", tags.join(" | ")),
+            };
+            text.push_str(&format!(
+                "{}({}){tags} requires [{}], ",
+                v.name,
+                v.type_name,
+                v.required.join(", ")
+            ));
+        }
+        text.push_str("Unknown(serde_json::Value) }\n");
+    }
+    text
+}
+
+/// One `one_of!` invocation per union, for `mod types`.
+fn one_ofs(unions: &[rules::Union]) -> Result<Vec<syn::Item>, String> {
+    let mut items = Vec::new();
+    for u in unions {
+        let name = format_ident!("{}", u.name);
+        let doc = u
+            .description
+            .clone()
+            .unwrap_or_else(|| format!("`{}`: one of several object shapes.", u.name));
+        let tag = u.tag.as_ref().map(|t| quote!(tag #t));
+        let variants = u.variants.iter().map(|v| {
+            let variant = format_ident!("{}", v.name);
+            let ty = format_ident!("{}", v.type_name);
+            let tags = &v.tags;
+            let fields = &v.fields;
+            let required = &v.required;
+            let enums = v
+                .enums
+                .iter()
+                .map(|(property, values)| quote!(#property = [#(#values),*]));
+            let doc = match (&u.tag, v.tags.as_slice()) {
+                (Some(t), [one]) => format!("`{t}` is `{one}`."),
+                (Some(t), many) if !many.is_empty() => {
+                    format!("`{t}` is one of `{}`.", many.join("`, `"))
+                }
+                _ => format!("A [`{}`].", v.type_name),
+            };
+            quote! {
+                #[doc = #doc]
+                #variant(#ty)
+                    tags [#(#tags),*]
+                    fields [#(#fields),*]
+                    required [#(#required),*]
+                    enums [#(#enums),*],
+            }
+        });
+        let tokens = quote! {
+            crate::one_of::one_of! {
+                #[doc = #doc]
+                #name #tag description #doc { #(#variants)* }
+            }
+        };
+        items.push(syn::parse2(tokens).map_err(|e| format!("union {}: {e}", u.name))?);
     }
     Ok(items)
 }

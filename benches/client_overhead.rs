@@ -80,10 +80,8 @@ fn call(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("get_user");
     group.bench_function("sdk", |b| {
-        b.to_async(&rt).iter(|| async {
-            let user = clerk.get_user().user_id("user_1").send().await.unwrap();
-            black_box(user.into_inner())
-        })
+        b.to_async(&rt)
+            .iter(|| async { black_box(clerk.get_user().user_id("user_1").send().await.unwrap()) })
     });
     group.bench_function("bare_reqwest", |b| {
         b.to_async(&rt).iter(|| async {

@@ -8,7 +8,7 @@
 //! fixes or moves the problem is then noticed instead of silently ignored.
 
 use serde_json::{Map, Value, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Operations left out of generation, with the reason. The hand-written layer
 /// provides each of them.
@@ -53,6 +53,7 @@ pub struct Applied {
 /// The outcome of all rules.
 pub struct Adapted {
     pub open_enums: Vec<OpenEnum>,
+    pub unions: Vec<Union>,
     pub nullable_fields: Vec<NullableField>,
     pub excluded: Vec<Value>,
     pub applied: Vec<Applied>,
@@ -62,6 +63,7 @@ pub struct Adapted {
 #[derive(Default)]
 pub struct Out {
     pub open_enums: Vec<OpenEnum>,
+    pub unions: Vec<Union>,
     pub nullable_fields: Vec<NullableField>,
     /// The operations left out of generation, as the spec states them.
     pub excluded: Vec<Value>,
@@ -86,6 +88,15 @@ const RULES: &[(&str, &str, RuleFn)] = &[
          `{data, total_count}`, a shape the spec does not describe, so the typed reply would \
          fail to decode; `stream()` and `pages()` page without it",
         drop_paginated_parameter,
+    ),
+    (
+        "one_tag_per_operation",
+        "progenitor puts an operation on one extension trait per tag; the prelude brings every \
+         trait into scope, so an operation with two tags (a user's or an organization's billing \
+         subscription and credits: Users or Organizations, and Billing) would be an ambiguous \
+         method (E0034). Each keeps its first tag, the resource it belongs to, which the \
+         operations table and the API groups already use",
+        one_tag_per_operation,
     ),
     (
         "readable_method_names",
@@ -119,10 +130,44 @@ const RULES: &[(&str, &str, RuleFn)] = &[
         keep_extra_properties,
     ),
     (
-        "absent_nullable_is_none",
-        "a field that is required but nullable is sometimes left out of replies; it decodes as \
-         None instead of failing",
-        absent_nullable_is_none,
+        "required_alternatives",
+        "an `anyOf` of `required` lists only (\"domain or domains\") made typify repeat the whole \
+         object once per alternative and keep the first that decodes, dropping the other field \
+         when both are sent; the fields stay optional on one struct and the server checks the rule",
+        required_alternatives,
+    ),
+    (
+        "undefined_required_properties",
+        "a required property the schema does not define has no type to decode; a reply without \
+         it would fail, and with it the value is kept among the unknown fields",
+        undefined_required_properties,
+    ),
+    (
+        "double_precision_numbers",
+        "`format: float` would give f32, which cannot hold every value the API sends; numbers are f64",
+        double_precision_numbers,
+    ),
+    (
+        "discriminated_unions",
+        "a `oneOf` with a discriminator became an untagged enum that takes the first variant whose \
+         required fields are present, dropping the fields of the right one; it becomes an enum \
+         chosen by the discriminator, with an Unknown variant that keeps an object of a kind \
+         added later",
+        discriminated_unions,
+    ),
+    (
+        "best_fit_unions",
+        "a `oneOf`/`anyOf` of objects without a discriminator became an untagged enum that takes \
+         the first variant that decodes; it becomes an enum that takes the variant defining most \
+         of the object's fields, or keeps the JSON when none decodes",
+        best_fit_unions,
+    ),
+    (
+        "keep_unknown_fields",
+        "Clerk adds fields within an API version; every object of a success reply keeps the keys \
+         it does not define in a flattened `extra` map, so decoding and encoding again gives back \
+         what was received",
+        keep_unknown_fields,
     ),
     (
         "unconstrained_strings",
@@ -164,6 +209,7 @@ pub fn apply(spec: &mut Value) -> Result<Adapted, String> {
     }
     Ok(Adapted {
         open_enums: out.open_enums,
+        unions: out.unions,
         nullable_fields: out.nullable_fields,
         excluded: out.excluded,
         applied,
@@ -265,6 +311,23 @@ fn snake(name: &str) -> String {
         }
     }
     out
+}
+
+fn one_tag_per_operation(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
+    let mut trimmed = 0;
+    for_each_operation(spec, |path, method, op| {
+        if let Some(tags) = op.get_mut("tags").and_then(Value::as_array_mut)
+            && tags.len() > 1
+        {
+            if !tags[0].is_string() {
+                return Err(format!("{method} {path}: the first tag is not a name"));
+            }
+            tags.truncate(1);
+            trimmed += 1;
+        }
+        Ok(())
+    })?;
+    Ok(trimmed)
 }
 
 fn drop_deprecated_clashing_parameters(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
@@ -612,30 +675,6 @@ fn keep_extra_properties(spec: &mut Value, _: &mut Out) -> Result<usize, String>
     })
 }
 
-fn absent_nullable_is_none(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
-    count_in_schemas(spec, |obj| {
-        let nullable: Vec<String> = obj
-            .get("properties")
-            .and_then(Value::as_object)
-            .map(|props| {
-                props
-                    .iter()
-                    .filter(|(_, p)| p.get("nullable") == Some(&json!(true)))
-                    .map(|(name, _)| name.clone())
-                    .collect()
-            })
-            .unwrap_or_default();
-        match obj.get_mut("required").and_then(Value::as_array_mut) {
-            Some(required) => {
-                let before = required.len();
-                required.retain(|r| !r.as_str().is_some_and(|r| nullable.iter().any(|n| n == r)));
-                before - required.len()
-            }
-            None => 0,
-        }
-    })
-}
-
 fn unconstrained_strings(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
     count_in_schemas(spec, |obj| {
         if obj.get("type") != Some(&json!("string")) || obj.contains_key("enum") {
@@ -910,4 +949,543 @@ pub fn variant_name(value: &str) -> String {
         name.push_str("Value");
     }
     name
+}
+
+// ---------------------------------------------------------------------------
+// Lossless decoding of replies.
+// ---------------------------------------------------------------------------
+
+/// A `oneOf`/`anyOf` of objects that build.rs emits itself (through
+/// `one_of!`) in place of typify's untagged enum, which takes the first
+/// variant that decodes and so can pick the wrong one.
+pub struct Union {
+    /// The schema it replaces.
+    pub schema: String,
+    /// The Rust type name.
+    pub name: String,
+    /// The property whose value selects the variant, when the spec names one.
+    pub tag: Option<String>,
+    pub description: Option<String>,
+    pub variants: Vec<UnionVariant>,
+}
+
+/// One variant of a [`Union`].
+pub struct UnionVariant {
+    /// The Rust variant name.
+    pub name: String,
+    /// The generated type it holds (in `types`).
+    pub type_name: String,
+    /// Values of the tag property that select it.
+    pub tags: Vec<String>,
+    /// The properties it defines.
+    pub fields: Vec<String>,
+    /// The properties it requires.
+    pub required: Vec<String>,
+    /// Its string properties with listed values, and those values.
+    pub enums: Vec<(String, Vec<String>)>,
+}
+
+/// Marks a named schema already recorded as a union, so that the walk over
+/// inline schemas leaves it in place.
+const NAMED_UNION: &str = "x-named-union";
+
+fn required_alternatives(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
+    count_in_schemas(spec, |obj| {
+        let Some(alternatives) = obj.get("anyOf").and_then(Value::as_array) else {
+            return 0;
+        };
+        let only_required = alternatives.iter().all(|a| {
+            a.as_object()
+                .is_some_and(|a| a.len() == 1 && a.contains_key("required"))
+        });
+        if !only_required || obj.get("properties").is_none() {
+            return 0;
+        }
+        // Each listed property is still defined (and documented) on the
+        // object itself; only the "at least one of" constraint goes.
+        obj.remove("anyOf");
+        1
+    })
+}
+
+fn undefined_required_properties(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
+    count_in_schemas(spec, |obj| {
+        let Some(defined) = obj.get("properties").and_then(Value::as_object) else {
+            return 0;
+        };
+        let defined: Vec<String> = defined.keys().cloned().collect();
+        match obj.get_mut("required").and_then(Value::as_array_mut) {
+            Some(required) => {
+                let before = required.len();
+                required.retain(|r| r.as_str().is_some_and(|r| defined.iter().any(|d| d == r)));
+                before - required.len()
+            }
+            None => 0,
+        }
+    })
+}
+
+fn double_precision_numbers(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
+    count_in_schemas(spec, |obj| {
+        if obj.get("type") == Some(&json!("number")) && obj.get("format") == Some(&json!("float")) {
+            obj.insert("format".into(), json!("double"));
+            1
+        } else {
+            0
+        }
+    })
+}
+
+fn discriminated_unions(spec: &mut Value, out: &mut Out) -> Result<usize, String> {
+    unions(spec, out, true)
+}
+
+fn best_fit_unions(spec: &mut Value, out: &mut Out) -> Result<usize, String> {
+    unions(spec, out, false)
+}
+
+/// Whether `schema` is a union this rule handles: with a discriminator
+/// (`tagged`), or a `oneOf`/`anyOf` of two or more objects without one.
+fn is_union(schema: &Value, schemas: &Map<String, Value>, tagged: bool) -> bool {
+    let Some(list) = schema
+        .get("oneOf")
+        .or_else(|| schema.get("anyOf"))
+        .and_then(Value::as_array)
+    else {
+        return false;
+    };
+    let has_tag = schema.pointer("/discriminator/propertyName").is_some();
+    if tagged {
+        return has_tag && schema.get("oneOf").is_some();
+    }
+    !has_tag
+        && list.len() >= 2
+        && list.iter().all(|v| {
+            let v = match v["$ref"].as_str() {
+                Some(r) => &schemas[r.trim_start_matches("#/components/schemas/")],
+                None => v,
+            };
+            v.get("properties").is_some()
+        })
+}
+
+fn unions(spec: &mut Value, out: &mut Out, tagged: bool) -> Result<usize, String> {
+    let schemas = spec
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .ok_or("spec has no schemas")?
+        .clone();
+    let mut taken: Vec<String> = schemas.keys().cloned().collect();
+    let before = out.unions.len();
+    // Unions that are named schemas stay where they are.
+    let mut found: Vec<(String, Value)> = Vec::new();
+    for (name, schema) in &schemas {
+        if is_union(schema, &schemas, tagged) {
+            found.push((name.clone(), schema.clone()));
+        }
+    }
+    for (name, _) in &found {
+        spec["components"]["schemas"][name][NAMED_UNION] = json!(true);
+    }
+    // Inline ones become named schemas, referenced from their place.
+    let mut inline: Vec<(String, Value)> = Vec::new();
+    walk_schemas(spec, &mut |schema, ctx| {
+        if schema.get(NAMED_UNION).is_some() || !is_union(schema, &schemas, tagged) {
+            return Ok(());
+        }
+        let name = unique(&typify_name(ctx, &schemas), &mut taken);
+        let obj = schema.as_object_mut().ok_or("union is not an object")?;
+        // Nullability and the prose of the place stay where they are.
+        let mut place = Map::new();
+        for key in ["description", "nullable"] {
+            if let Some(v) = obj.get(key) {
+                place.insert(key.to_string(), v.clone());
+            }
+        }
+        obj.remove("nullable");
+        obj.remove("type");
+        place.insert(
+            "allOf".into(),
+            json!([{ "$ref": format!("#/components/schemas/{name}") }]),
+        );
+        inline.push((name, Value::Object(std::mem::replace(obj, place))));
+        Ok(())
+    })?;
+    let mut new_schemas: Vec<(String, Value)> = Vec::new();
+    for (name, mut schema) in found.into_iter().chain(inline) {
+        let union = union_of(&name, &mut schema, &schemas, &mut taken, &mut new_schemas)?;
+        if let Some(obj) = schema.as_object_mut() {
+            obj.remove(NAMED_UNION);
+        }
+        new_schemas.push((name, schema));
+        out.unions.push(union);
+    }
+    let count = out.unions.len() - before;
+    let target = spec
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+        .ok_or("spec has no schemas")?;
+    for (name, schema) in new_schemas {
+        target.insert(name, schema);
+    }
+    Ok(count)
+}
+
+/// Describes the union `name`; inline variants become named schemas (added
+/// to `new_schemas`) so that they are generated as structs of their own.
+fn union_of(
+    name: &str,
+    schema: &mut Value,
+    schemas: &Map<String, Value>,
+    taken: &mut Vec<String>,
+    new_schemas: &mut Vec<(String, Value)>,
+) -> Result<Union, String> {
+    let tag = schema
+        .pointer("/discriminator/propertyName")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    // Tag values the mapping assigns to each variant schema.
+    let mut mapped: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    if let Some(mapping) = schema
+        .pointer("/discriminator/mapping")
+        .and_then(Value::as_object)
+    {
+        for (value, target) in mapping {
+            let target = target.as_str().ok_or("mapping target is not a string")?;
+            let target = target.trim_start_matches("#/components/schemas/");
+            mapped
+                .entry(target.to_string())
+                .or_default()
+                .push(value.clone());
+        }
+    }
+    let key = if schema.get("oneOf").is_some() {
+        "oneOf"
+    } else {
+        "anyOf"
+    };
+    let list = schema[key].as_array_mut().ok_or("union without variants")?;
+    let mut parts = Vec::new();
+    for (i, entry) in list.iter_mut().enumerate() {
+        let (schema_name, variant) = match entry["$ref"].as_str() {
+            Some(r) => {
+                let n = r.trim_start_matches("#/components/schemas/").to_string();
+                let v = schemas
+                    .get(&n)
+                    .ok_or_else(|| format!("{name}: no schema {n}"))?
+                    .clone();
+                (n, v)
+            }
+            None => {
+                let n = unique(&format!("{name}Variant{i}"), taken);
+                let v = std::mem::replace(
+                    entry,
+                    json!({ "$ref": format!("#/components/schemas/{n}") }),
+                );
+                new_schemas.push((n.clone(), v.clone()));
+                (n, v)
+            }
+        };
+        let fields = defined_properties(&variant, schemas);
+        let required = required_properties(&variant, schemas);
+        let enums = enum_properties(&variant, schemas);
+        let tags = match &tag {
+            None => Vec::new(),
+            Some(tag) => {
+                let stated: Option<Vec<String>> = variant
+                    .pointer(&format!("/properties/{tag}/enum"))
+                    .and_then(Value::as_array)
+                    .map(|values| {
+                        values
+                            .iter()
+                            .filter_map(|v| v.as_str().map(str::to_string))
+                            .collect()
+                    });
+                match (mapped.get(&schema_name), stated) {
+                    (Some(m), Some(s)) if m.iter().any(|v| !s.contains(v)) => {
+                        return Err(format!(
+                            "{name}: the mapping gives {schema_name} the {tag} {m:?}, its schema allows {s:?}"
+                        ));
+                    }
+                    (Some(m), _) => m.clone(),
+                    (None, Some(s)) => s,
+                    // Without either, the schema name is the value.
+                    (None, None) => vec![schema_name.clone()],
+                }
+            }
+        };
+        parts.push((rust_type_name(&schema_name), tags, fields, required, enums));
+    }
+    let names = variant_names(
+        &parts.iter().map(|(t, ..)| t.clone()).collect::<Vec<_>>(),
+        name,
+    );
+    Ok(Union {
+        schema: name.to_string(),
+        name: rust_type_name(name),
+        tag,
+        description: schema
+            .get("description")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        variants: parts
+            .into_iter()
+            .zip(names)
+            .map(
+                |((type_name, tags, fields, required, enums), name)| UnionVariant {
+                    name,
+                    type_name,
+                    tags,
+                    fields,
+                    required,
+                    enums,
+                },
+            )
+            .collect(),
+    })
+}
+
+/// The property names an object schema defines, through `allOf` too.
+fn defined_properties(schema: &Value, schemas: &Map<String, Value>) -> Vec<String> {
+    let schema = match schema["$ref"].as_str() {
+        Some(r) => match schemas.get(r.trim_start_matches("#/components/schemas/")) {
+            Some(s) => s,
+            None => return Vec::new(),
+        },
+        None => schema,
+    };
+    let mut names: Vec<String> = schema["properties"]
+        .as_object()
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        for n in defined_properties(part, schemas) {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+    }
+    names
+}
+
+/// The name typify gives an inline schema at `ctx` (a place named by
+/// [`walk_schemas`]): its schema's Rust name, then the rest of the place
+/// (`SAMLAccount` + `Verification` gives `SamlAccountVerification`).
+fn typify_name(ctx: &str, schemas: &Map<String, Value>) -> String {
+    let owner = schemas
+        .keys()
+        .filter(|name| ctx.starts_with(&pascal(name)))
+        .max_by_key(|name| pascal(name).len());
+    match owner {
+        Some(name) => format!("{}{}", rust_type_name(name), &ctx[pascal(name).len()..]),
+        None => heck::ToPascalCase::to_pascal_case(ctx),
+    }
+}
+
+/// The string enums among an object schema's properties, with their values.
+fn enum_properties(schema: &Value, schemas: &Map<String, Value>) -> Vec<(String, Vec<String>)> {
+    let schema = match schema["$ref"].as_str() {
+        Some(r) => match schemas.get(r.trim_start_matches("#/components/schemas/")) {
+            Some(s) => s,
+            None => return Vec::new(),
+        },
+        None => schema,
+    };
+    let mut found: Vec<(String, Vec<String>)> = schema["properties"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(name, prop)| Some((name.clone(), string_enum_values(prop)?)))
+        .collect();
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        found.extend(enum_properties(part, schemas));
+    }
+    found
+}
+
+/// The property names an object schema requires, through `allOf` too.
+fn required_properties(schema: &Value, schemas: &Map<String, Value>) -> Vec<String> {
+    let schema = match schema["$ref"].as_str() {
+        Some(r) => match schemas.get(r.trim_start_matches("#/components/schemas/")) {
+            Some(s) => s,
+            None => return Vec::new(),
+        },
+        None => schema,
+    };
+    let mut names: Vec<String> = schema["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        for n in required_properties(part, schemas) {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+    }
+    names
+}
+
+/// The Rust type name typify gives a named schema.
+fn rust_type_name(schema_name: &str) -> String {
+    heck::ToPascalCase::to_pascal_case(schema_name.replace('.', "-").as_str())
+}
+
+/// Variant names from the variants' type names: the words they all start
+/// with are left out (`VerificationOtp`, `VerificationAdmin` give `Otp`,
+/// `Admin`); a single variant loses the words it shares with the union's
+/// name (`VerificationPasskey` in `PasskeyVerification` gives `Passkey`).
+fn variant_names(types: &[String], union: &str) -> Vec<String> {
+    let words: Vec<Vec<String>> = types.iter().map(|t| pascal_words(t)).collect();
+    let skip = if words.len() >= 2 {
+        let shortest = words.iter().map(Vec::len).min().unwrap_or(0);
+        (0..shortest.saturating_sub(1))
+            .take_while(|&i| words.iter().all(|w| w[i] == words[0][i]))
+            .count()
+    } else {
+        let union_words = pascal_words(&rust_type_name(union));
+        words
+            .first()
+            .map(|w| {
+                (0..w.len().saturating_sub(1))
+                    .take_while(|&i| union_words.contains(&w[i]))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    words
+        .iter()
+        .map(|w| {
+            let name = w[skip..].concat();
+            if name.starts_with(|c: char| c.is_ascii_digit()) {
+                format!("V{name}")
+            } else {
+                name
+            }
+        })
+        .collect()
+}
+
+/// `JwksEd25519PublicKey` gives `Jwks`, `Ed25519`, `Public`, `Key`.
+fn pascal_words(name: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for c in name.chars() {
+        match words.last_mut() {
+            Some(w) if !c.is_ascii_uppercase() => w.push(c),
+            _ => words.push(c.to_string()),
+        }
+    }
+    words
+}
+
+/// Names of the component schemas that a success reply reaches.
+fn reply_schema_names(spec: &Value) -> BTreeSet<String> {
+    let mut pending: Vec<String> = Vec::new();
+    for item in spec["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|p| p.values())
+    {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            if !METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            for (code, response) in op["responses"].as_object().into_iter().flatten() {
+                if !code.starts_with('2') {
+                    continue;
+                }
+                let response = match response["$ref"].as_str() {
+                    Some(r) => {
+                        &spec["components"]["responses"]
+                            [r.trim_start_matches("#/components/responses/")]
+                    }
+                    None => response,
+                };
+                collect_schema_refs(response, &mut pending);
+            }
+        }
+    }
+    let mut reached = BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if reached.insert(name.clone()) {
+            collect_schema_refs(&spec["components"]["schemas"][&name], &mut pending);
+        }
+    }
+    reached
+}
+
+fn collect_schema_refs(node: &Value, out: &mut Vec<String>) {
+    match node {
+        Value::Object(map) => {
+            for (key, value) in map {
+                match (key.as_str(), value.as_str()) {
+                    ("$ref", Some(r)) => {
+                        if let Some(name) = r.strip_prefix("#/components/schemas/") {
+                            out.push(name.to_string());
+                        }
+                    }
+                    _ => collect_schema_refs(value, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_schema_refs(v, out)),
+        _ => {}
+    }
+}
+
+/// Calls `f` on every schema object of every success reply: the named
+/// schemas they reach, inline reply schemas and shared responses.
+fn walk_reply_schemas(
+    spec: &mut Value,
+    f: &mut dyn FnMut(&mut Value, &str) -> Result<(), String>,
+) -> Result<(), String> {
+    let named = reply_schema_names(spec);
+    let mut shared: BTreeSet<String> = BTreeSet::new();
+    for_each_operation(spec, |_, _, op| {
+        let base = pascal(operation_id(op));
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+            return Ok(());
+        };
+        for (code, response) in responses.iter_mut() {
+            if !code.starts_with('2') {
+                continue;
+            }
+            match response["$ref"].as_str() {
+                Some(r) => {
+                    shared.insert(r.trim_start_matches("#/components/responses/").to_string());
+                }
+                None => walk_content(response, &format!("{base}Response"), f)?,
+            }
+        }
+        Ok(())
+    })?;
+    for name in shared {
+        if let Some(response) = spec.pointer_mut(&format!("/components/responses/{name}")) {
+            walk_content(response, &format!("{}Response", pascal(&name)), f)?;
+        }
+    }
+    for name in named {
+        if let Some(schema) = spec.pointer_mut(&format!("/components/schemas/{name}")) {
+            walk_schema(schema, &pascal(&name), f)?;
+        }
+    }
+    Ok(())
+}
+
+fn keep_unknown_fields(spec: &mut Value, _: &mut Out) -> Result<usize, String> {
+    let mut changed = 0;
+    walk_reply_schemas(spec, &mut |schema, _| {
+        if let Some(obj) = schema.as_object_mut()
+            && obj.contains_key("properties")
+            && !obj.contains_key("additionalProperties")
+        {
+            // typify keeps the other keys in a flattened `extra` map.
+            obj.insert("additionalProperties".into(), json!({}));
+            changed += 1;
+        }
+        Ok(())
+    })?;
+    Ok(changed)
 }

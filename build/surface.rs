@@ -117,11 +117,10 @@ fn module<'a>(file: &'a syn::File, name: &str) -> Option<&'a Vec<syn::Item>> {
     })
 }
 
-/// The request builder of every operation: its fields and `send` types.
+/// The request builder of every operation: its fields and reply type.
 struct Builder {
     fields: Vec<(String, String)>,
     success: String,
-    error: String,
 }
 
 fn builders(file: &syn::File) -> BTreeMap<String, Builder> {
@@ -143,7 +142,6 @@ fn builders(file: &syn::File) -> BTreeMap<String, Builder> {
                 Builder {
                     fields,
                     success: String::new(),
-                    error: String::new(),
                 },
             );
         }
@@ -161,17 +159,10 @@ fn builders(file: &syn::File) -> BTreeMap<String, Builder> {
             if f.sig.ident != "send" {
                 continue;
             }
-            if let syn::ReturnType::Type(_, t) = &f.sig.output {
-                let arg = |n: usize| {
-                    generic_arg(t, n)
-                        .and_then(|wrapper| generic_arg(&wrapper, 0))
-                        .map(|inner| ty(&inner))
-                        .unwrap_or_default()
-                };
-                if let Some(b) = out.get_mut(&name) {
-                    b.success = arg(0);
-                    b.error = arg(1);
-                }
+            if let syn::ReturnType::Type(_, t) = &f.sig.output
+                && let Some(b) = out.get_mut(&name)
+            {
+                b.success = reply_type(t).map(|t| ty(&t)).unwrap_or_default();
             }
         }
     }
@@ -200,6 +191,7 @@ pub fn digest(
     open_enums: &[(String, Vec<String>)],
 ) -> Result<String, String> {
     let builders = builders(file);
+    let traits = operation_traits(file)?;
     let mut out = String::new();
     let _ = writeln!(out, "# Adaptation rules (name, places changed)");
     out.push_str(rules_report);
@@ -209,7 +201,8 @@ pub fn digest(
     }
     let _ = writeln!(
         out,
-        "\n# Operations: method | HTTP | path | parameters | body -> success / error"
+        "\n# Operations: method | trait | HTTP path | parameters | body -> reply \
+         (every send() returns crate::Result<reply>)"
     );
     let mut sorted: Vec<&Operation> = ops.iter().collect();
     sorted.sort_by(|a, b| a.method_name.cmp(&b.method_name));
@@ -229,16 +222,19 @@ pub fn digest(
             .find(|(n, _)| n == "body")
             .map(|(_, t)| t.as_str())
             .unwrap_or("-");
+        let owner = traits
+            .get(&op.method_name)
+            .ok_or_else(|| format!("{} is on no extension trait", op.method_name))?;
         let _ = writeln!(
             out,
-            "{} | {} {} | {} | {} -> {} / {}",
+            "{} | {} | {} {} | {} | {} -> {}",
             op.method_name,
+            owner,
             op.http_method,
             op.path,
             params.join(", "),
             body,
             b.success,
-            b.error
         );
     }
     let _ = writeln!(out, "\n# Types");
@@ -268,6 +264,53 @@ pub fn digest(
         let _ = writeln!(out, "{name} {{ {} }}", values.join(", "));
     }
     Ok(out)
+}
+
+/// The extension trait of every operation method. Fails when a method is on
+/// several traits: with all of them in the prelude, a call would be
+/// ambiguous (E0034).
+pub fn operation_traits(file: &syn::File) -> Result<BTreeMap<String, String>, String> {
+    let mut owners: BTreeMap<String, String> = BTreeMap::new();
+    for item in &file.items {
+        let syn::Item::Trait(t) = item else { continue };
+        let name = t.ident.to_string();
+        if !(name.starts_with("Client") && name.ends_with("Ext")) {
+            continue;
+        }
+        for trait_item in &t.items {
+            let syn::TraitItem::Fn(f) = trait_item else {
+                continue;
+            };
+            let method = f.sig.ident.to_string();
+            if let Some(other) = owners.insert(method.clone(), name.clone()) {
+                return Err(format!(
+                    "{method} is on {other} and {name}: ambiguous under the prelude; \
+                     see the rule one_tag_per_operation"
+                ));
+            }
+        }
+    }
+    Ok(owners)
+}
+
+/// A test source that calls every operation through the prelude, so that a
+/// method that cannot be called as `clerk.<method>()` fails to compile.
+pub fn prelude_calls(ops: &[Operation]) -> String {
+    let mut sorted: Vec<&Operation> = ops.iter().collect();
+    sorted.sort_by(|a, b| a.method_name.cmp(&b.method_name));
+    let calls = sorted.iter().map(|op| {
+        let m = format_ident!("{}", op.method_name);
+        let name = &op.method_name;
+        quote!((#name, ::std::any::type_name_of_val(&clerk.#m())),)
+    });
+    let tokens = quote! {
+        /// Every generated operation called as a method of `Clerk`, with
+        /// the type of the request builder it returns.
+        pub fn every_operation(clerk: &Clerk) -> Vec<(&'static str, &'static str)> {
+            vec![#(#calls)*]
+        }
+    };
+    tokens.to_string()
 }
 
 /// The operations table compiled into the crate.
@@ -354,7 +397,7 @@ pub fn pagination(
                 pub fn pages_of(self, size: u64) -> impl ::futures::Stream<Item = crate::Result<#page>> + 'a {
                     crate::pagination::pages(size.clamp(1, #max), move |page: crate::pagination::PageRequest| {
                         let request = self.clone().limit(#limit_value).offset(#offset_value);
-                        async move { request.send().await.map(ResponseValue::into_inner) }
+                        async move { request.send().await }
                     })
                 }
             }
@@ -447,7 +490,19 @@ pub fn pagination(
     Ok((builder_items, type_items))
 }
 
-/// `T` of `send() -> Result<ResponseValue<T>, _>` of builder `name`.
+/// `T` of a `send()` returning `crate::Result<T>`, or (before
+/// `postprocess::one_error_type`) progenitor's `Result<ResponseValue<T>, _>`.
+fn reply_type(t: &syn::Type) -> Option<syn::Type> {
+    let first = generic_arg(t, 0)?;
+    match &first {
+        syn::Type::Path(p) if p.path.segments.last()?.ident == "ResponseValue" => {
+            generic_arg(&first, 0)
+        }
+        _ => Some(first),
+    }
+}
+
+/// `T` of `send()` of builder `name`.
 fn success_type(items: &[syn::Item], name: &str) -> Option<syn::Type> {
     for item in items {
         let syn::Item::Impl(imp) = item else { continue };
@@ -465,8 +520,7 @@ fn success_type(items: &[syn::Item], name: &str) -> Option<syn::Type> {
             let syn::ReturnType::Type(_, t) = &f.sig.output else {
                 return None;
             };
-            let result = generic_arg(t, 0)?;
-            return generic_arg(&result, 0);
+            return reply_type(t);
         }
     }
     None
@@ -560,8 +614,8 @@ pub fn link_operation_docs(
                 lines.push(format!("Reply: {}.", reply.join(", ")));
             }
             lines.push(
-                "Errors: every 4xx and 5xx reply decodes as [`ClerkErrors`](types::ClerkErrors); \
-                 `?` turns them into [`crate::Error`]."
+                "Errors: [`crate::Error`]; a 4xx or 5xx reply is [`Error::Api`](crate::Error::Api) \
+                 with Clerk's errors."
                     .to_string(),
             );
             let doc = format!("\n\n{}", lines.join("\n"));
@@ -604,7 +658,7 @@ fn trait_example(t: &syn::ItemTrait, builders: &BTreeMap<String, Builder>) -> Op
             "\n\n# Example\n\n```no_run\nuse clerk_backend_api::prelude::*;\n\n\
              # async fn run(clerk: Clerk) -> clerk_backend_api::Result<()> {{\n\
              let reply = clerk\n    .{method}(){setters}\n    .send()\n    .await?;\n\
-             println!(\"{{:?}}\", reply.into_inner());\n# Ok(())\n# }}\n```"
+             println!(\"{{reply:?}}\");\n# Ok(())\n# }}\n```"
         ));
     }
     None

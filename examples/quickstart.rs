@@ -45,11 +45,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (first, last) in [("Ada", "Lovelace"), ("Grace", "Hopper")] {
         let email = format!("{}+quickstart{run}@example.com", first.to_lowercase());
         let body = CreateUserBody::builder()
-            .email_address(vec![email.clone()])
-            .first_name(Nullable::from(first))
-            .last_name(Nullable::from(last))
-            .skip_password_requirement(Nullable::Value(true));
-        let user = clerk.create_user().body(body).send().await?.into_inner();
+            .email_address([&email])
+            .first_name(first)
+            .last_name(last)
+            .skip_password_requirement(true);
+        let user = clerk.create_user().body(body).send().await?;
         println!("1. created user {} ({first} {last}, {email})", user.id);
         created.push(user);
     }
@@ -114,12 +114,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             break; // enough for a demo on a big instance
         }
     }
-    let total = clerk
-        .get_users_count()
-        .send()
-        .await?
-        .into_inner()
-        .total_count;
+    let total = clerk.get_users_count().send().await?.total_count;
     println!("3. listed {seen} users in {pages} pages of 2; the instance has {total} users");
 
     // 4. A second token, revoked before anyone uses it.
@@ -134,25 +129,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 5. Clean up.
     for user in &created {
-        let deleted = clerk
-            .delete_user()
-            .user_id(&user.id)
-            .send()
-            .await?
-            .into_inner();
+        let deleted = clerk.delete_user().user_id(&user.id).send().await?;
         println!(
             "5. deleted user {} ({})",
             user.id,
             if deleted.deleted { "ok" } else { "not deleted" }
         );
     }
-    match clerk
-        .get_user()
-        .user_id(&customer.id)
-        .send()
-        .await
-        .map_err(Error::from)
-    {
+    match clerk.get_user().user_id(&customer.id).send().await {
         Err(e) if e.is_not_found() => {
             println!("   {} is gone: {}", customer.id, e.code().unwrap_or("?"))
         }

@@ -13,7 +13,8 @@
 //! - [`Error::ResponseTooLarge`]: a successful reply's body passed the
 //!   configured size limit, and was not read further.
 //! - [`Error::Decode`]: a successful reply whose body does not match the
-//!   expected type, with a short excerpt of the body.
+//!   expected type: the operation, the JSON path of the field that failed
+//!   and the text around it.
 //! - [`Error::InvalidRequest`]: a required parameter was missing or could not
 //!   be converted; nothing was sent.
 //! - [`Error::Config`]: the client could not be built (malformed secret key or
@@ -65,9 +66,17 @@ pub enum Error {
         limit: usize,
     },
     /// A successful reply did not match the expected type.
-    #[error("could not decode Clerk's reply ({source}); body starts with: {excerpt}")]
+    #[error(
+        "could not decode the reply of {operation} at `{path}`: {source}; the body there: {excerpt}"
+    )]
     Decode {
-        /// The start of the body, at most a few hundred bytes.
+        /// The operation (its method name, such as `get_user_list`).
+        operation: &'static str,
+        /// Where in the body decoding failed, as a JSON path such as
+        /// `data[3].email_addresses[0].verification` (`.` for the whole body).
+        path: String,
+        /// The text around that spot, the spot marked `⟨here⟩`: about a
+        /// hundred bytes, however long the body.
         excerpt: String,
         /// What did not match.
         #[source]
@@ -276,24 +285,16 @@ impl From<progenitor_client::Error<ClerkErrors>> for Error {
             P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
                 Error::from_reqwest(e)
             }
-            P::InvalidResponsePayload(body, source) => Error::Decode {
-                excerpt: excerpt(&body),
-                source,
-            },
+            P::InvalidResponsePayload(body, source) => {
+                crate::reply::decode_error(&body, "(unknown operation)", "?".into(), source)
+            }
             P::UnexpectedResponse(response) => {
                 // Only informational or redirect statuses get here: every 4xx
                 // and 5xx is mapped to ClerkErrors by the generator rules.
                 // Redirects are not followed (see `ClerkBuilder::http_client`);
                 // where one pointed is the useful part.
                 let status = response.status();
-                let body_excerpt = match response.headers().get(reqwest::header::LOCATION) {
-                    Some(location) => format!(
-                        "a redirect to {}, not followed (the Backend API does not redirect: \
-                         check the base URL)",
-                        excerpt(location.as_bytes())
-                    ),
-                    None => String::new(),
-                };
+                let body_excerpt = redirect_note(response.headers()).unwrap_or_default();
                 Error::Api(Box::new(ApiError {
                     status,
                     errors: Vec::new(),
@@ -304,6 +305,16 @@ impl From<progenitor_client::Error<ClerkErrors>> for Error {
             }
         }
     }
+}
+
+/// Where a redirect pointed, for the error of a reply that redirects: redirects are not
+/// followed (see `ClerkBuilder::http_client`), and the target is what tells a wrong base URL.
+pub(crate) fn redirect_note(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    let location = headers.get(reqwest::header::LOCATION)?;
+    Some(format!(
+        "a redirect to {}, not followed (the Backend API does not redirect: check the base URL)",
+        excerpt(location.as_bytes())
+    ))
 }
 
 impl From<reqwest::Error> for Error {

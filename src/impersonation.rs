@@ -102,22 +102,18 @@ impl Clerk {
     /// Creates an actor token (`POST /actor_tokens`); it starts `pending`
     /// and its `url` signs the actor in as the user.
     pub async fn impersonate(&self, request: Impersonation) -> Result<ActorToken> {
-        Ok(self
-            .create_actor_token()
+        self.create_actor_token()
             .body(request.into_body())
             .send()
-            .await?
-            .into_inner())
+            .await
     }
 
     /// Revokes a pending actor token (`POST /actor_tokens/{id}/revoke`).
     /// Clerk refuses to revoke a token that was already used or revoked.
     pub async fn revoke_impersonation(&self, actor_token_id: &str) -> Result<ActorToken> {
-        Ok(self
-            .revoke_actor_token()
+        self.revoke_actor_token()
             .actor_token_id(actor_token_id)
             .send()
-            .await?
-            .into_inner())
+            .await
     }
 }

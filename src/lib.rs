@@ -5,13 +5,14 @@
 pub mod auth;
 mod body;
 pub mod client;
+pub mod convert;
 pub mod error;
 pub mod impersonation;
 pub mod nullable;
+pub mod one_of;
 pub(crate) mod open_enum;
 pub mod operations;
 pub mod pagination;
-#[cfg(any(feature = "axum", feature = "actix"))]
 mod reply;
 pub mod retry;
 mod secure_url;
@@ -19,6 +20,8 @@ mod secure_url;
 mod tls;
 mod transport;
 pub mod uploads;
+#[cfg(any(feature = "axum", feature = "actix"))]
+mod web_reply;
 pub mod webhooks;
 
 /// The generated client: every operation of the Backend API, its request

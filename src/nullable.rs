@@ -10,7 +10,7 @@
 //!
 //! let body = UpdateUserBody::builder()
 //!     .external_id(Nullable::Null)              // clears the external id
-//!     .first_name(Nullable::from("Ada"));       // sets the first name
+//!     .first_name("Ada");                       // sets the first name
 //! let body = UpdateUserBody::try_from(body).unwrap();
 //! let json = serde_json::to_value(&body).unwrap();
 //! assert_eq!(json["external_id"], serde_json::Value::Null);

@@ -1,171 +1,202 @@
-//! A response as plain data: status, headers and a text body.
-//!
-//! The framework-neutral code (`auth::route`, `webhooks::receive`) decides what a refused
-//! request is answered; each web framework adapter only turns a [`Reply`] into its own response
-//! type, here, so that the frameworks cannot answer differently.
+//! From a reply to the result of a call: every generated `send()` goes
+//! through here, so each operation returns [`crate::Result`] with the reply
+//! itself, and a body that does not decode says where (the JSON path of the
+//! failing value, found by `serde_path_to_error`, and the text around it).
 
-use http::header::CONTENT_TYPE;
-use http::{HeaderMap, HeaderValue, StatusCode};
+use crate::api::types::ClerkErrors;
+use crate::error::excerpt;
+use crate::{Error, Result, api};
+use progenitor_client::{ClientHooks, OperationInfo};
+use reqwest::{Request, Response};
+use serde::de::DeserializeOwned;
 
-/// What to answer, before any framework is involved.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Reply {
-    pub(crate) status: StatusCode,
-    pub(crate) headers: HeaderMap,
-    pub(crate) body: String,
+/// Sends a request through the client's hooks (headers, retries, tracing).
+pub(crate) async fn send(
+    client: &api::Client,
+    mut request: Request,
+    info: &OperationInfo,
+) -> Result<Response> {
+    client.pre::<ClerkErrors>(&mut request, info).await?;
+    let result = client.exec(request, info).await;
+    client.post::<ClerkErrors>(&result, info).await?;
+    Ok(result?)
 }
 
-impl Reply {
-    /// A status with neither headers nor body.
-    pub(crate) fn empty(status: StatusCode) -> Self {
-        Self {
-            status,
-            headers: HeaderMap::new(),
-            body: String::new(),
-        }
-    }
+/// The whole body of a reply.
+pub(crate) async fn body(response: Response) -> Result<bytes::Bytes> {
+    Ok(response.bytes().await?)
+}
 
-    /// A status with a short plain-text body.
-    pub(crate) fn text(status: StatusCode, body: String) -> Self {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-        Self {
-            status,
-            headers,
-            body,
-        }
+/// Decodes a success body as the reply type of `operation`.
+pub(crate) fn decode<T: DeserializeOwned>(body: &[u8], operation: &'static str) -> Result<T> {
+    serde_json::from_slice(body).map_err(|source| {
+        // Only on failure: decode again, tracking the path. (This is the
+        // one place that instantiates the tracking deserializer, for the
+        // reply types of the operations a program calls.)
+        let path = match serde_path_to_error::deserialize::<_, T>(
+            &mut serde_json::Deserializer::from_slice(body),
+        ) {
+            Err(e) => e.path().to_string(),
+            Ok(_) => ".".to_string(),
+        };
+        decode_error(body, operation, path, source)
+    })
+}
+
+/// The error of a body that did not decode: where, and the text around
+/// the spot where serde_json stopped.
+#[cold]
+pub(crate) fn decode_error(
+    body: &[u8],
+    operation: &'static str,
+    path: String,
+    source: serde_json::Error,
+) -> Error {
+    let at = offset(body, source.line(), source.column());
+    Error::Decode {
+        operation,
+        path,
+        excerpt: excerpt_around(body, at),
+        source,
     }
 }
 
-#[cfg(feature = "axum")]
-impl From<Reply> for axum::response::Response {
-    fn from(reply: Reply) -> Self {
-        let mut response = axum::response::Response::new(axum::body::Body::from(reply.body));
-        *response.status_mut() = reply.status;
-        *response.headers_mut() = reply.headers;
-        response
-    }
-}
-
-/// actix-web 4 is built on version 0.2 of the `http` crate and this crate on version 1: the
-/// two share the wire format, so names, values and statuses are carried over byte for byte.
-#[cfg(feature = "actix")]
-pub(crate) mod actix {
-    use actix_web::http::header as actix_header;
-
-    use super::Reply;
-
-    impl From<Reply> for actix_web::HttpResponse {
-        fn from(reply: Reply) -> Self {
-            let status = actix_web::http::StatusCode::from_u16(reply.status.as_u16())
-                .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
-            let mut response = actix_web::HttpResponse::with_body(status, reply.body);
-            let headers = response.headers_mut();
-            // A name seen once and then `None`s for its further values, as `HeaderMap` iterates
-            // when consumed: keep the last name to append every value of a repeated header.
-            let mut name = None;
-            for (next, value) in reply.headers {
-                if let Some(next) = next {
-                    name = actix_header::HeaderName::from_bytes(next.as_str().as_bytes()).ok();
-                }
-                let (Some(name), Ok(value)) = (
-                    name.clone(),
-                    actix_header::HeaderValue::from_bytes(value.as_bytes()),
-                ) else {
-                    continue;
-                };
-                headers.append(name, value);
+/// An error reply (4xx, 5xx): Clerk's errors, or the start of the body when
+/// it is not Clerk's JSON.
+pub(crate) async fn error(response: Response) -> Error {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = match response.bytes().await {
+        Ok(body) => body,
+        Err(e) => return Error::from(e),
+    };
+    match serde_json::from_slice::<ClerkErrors>(&body) {
+        Ok(errors) => Error::api_from_parts(status, &headers, errors),
+        Err(_) => {
+            let mut error = Error::api_from_parts(status, &headers, empty_errors());
+            if let Error::Api(api) = &mut error {
+                api.body_excerpt = Some(excerpt(&body));
             }
-            response.map_into_boxed_body()
+            error
+        }
+    }
+}
+
+/// A status the operation does not define (an informational or redirect
+/// status, or a success status other than the documented one).
+pub(crate) async fn unexpected(response: Response) -> Error {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.bytes().await.unwrap_or_default();
+    let mut error = Error::api_from_parts(status, &headers, empty_errors());
+    if let Error::Api(api) = &mut error {
+        api.body_excerpt =
+            Some(crate::error::redirect_note(&headers).unwrap_or_else(|| excerpt(&body)));
+    }
+    error
+}
+
+fn empty_errors() -> ClerkErrors {
+    ClerkErrors {
+        clerk_trace_id: None,
+        errors: Vec::new(),
+        meta: None,
+    }
+}
+
+/// The byte offset of serde_json's (line, column): the next byte it had not
+/// read when it failed.
+fn offset(body: &[u8], line: usize, column: usize) -> usize {
+    if line == 0 {
+        return 0;
+    }
+    let mut start = 0;
+    for _ in 1..line {
+        match body[start..].iter().position(|&b| b == b'\n') {
+            Some(i) => start += i + 1,
+            None => return body.len(),
+        }
+    }
+    (start + column).min(body.len())
+}
+
+/// How many bytes of context an excerpt shows on each side of the spot.
+const CONTEXT: usize = 60;
+
+/// The text around byte `at`, marked `⟨here⟩`, with `…` where cut.
+fn excerpt_around(body: &[u8], at: usize) -> String {
+    let start = floor_char(body, at.saturating_sub(CONTEXT));
+    let end = floor_char(body, (at + CONTEXT).min(body.len()));
+    let at = floor_char(body, at).max(start);
+    let text = |range: std::ops::Range<usize>| String::from_utf8_lossy(&body[range]).into_owned();
+    let mut out = String::new();
+    if start > 0 {
+        out.push('…');
+    }
+    out.push_str(&text(start..at));
+    out.push_str("⟨here⟩");
+    out.push_str(&text(at..end));
+    if end < body.len() {
+        out.push('…');
+    }
+    out.replace(['\n', '\r'], " ")
+}
+
+/// The largest index at or before `i` that starts a UTF-8 character.
+fn floor_char(body: &[u8], mut i: usize) -> usize {
+    while i > 0 && i < body.len() && (body[i] & 0b1100_0000) == 0b1000_0000 {
+        i -= 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_are_short_and_marked() {
+        let body = format!(
+            "{{\"pad\": \"{}\", \"n\": \"x\", \"more\": \"{}\"}}",
+            "é".repeat(400),
+            "z".repeat(400)
+        );
+        let at = body.find("\"x\"").unwrap() + 3;
+        let text = excerpt_around(body.as_bytes(), at);
+        assert!(text.contains("\"n\": \"x\"⟨here⟩"), "{text}");
+        assert!(text.starts_with('…') && text.ends_with('…'), "{text}");
+        assert!(text.chars().count() < 2 * CONTEXT + 10, "{text}");
+    }
+
+    #[test]
+    fn paths_reach_into_values_decoded_from_a_buffer() {
+        // `verification` is decoded from a buffered copy (a union): the path
+        // still names it, not the object around it.
+        use crate::api::types::User;
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/bapi/user.json");
+        let mut user: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        user["email_addresses"][0]["verification"]["status"] = 5.into();
+        let body = serde_json::to_vec_pretty(&user).unwrap();
+        match decode::<User>(&body, "get_user") {
+            Err(Error::Decode {
+                operation, path, ..
+            }) => {
+                assert_eq!(operation, "get_user");
+                assert!(
+                    path.starts_with("email_addresses[0].verification"),
+                    "{path}"
+                );
+            }
+            other => panic!("expected a decode error, got {other:?}"),
         }
     }
 
-    /// The request's headers as the `http` 1 map the verifiers read. Every header is copied
-    /// (order and repeated names kept), so the core sees what the client sent.
-    pub(crate) fn headers(from: &actix_header::HeaderMap) -> http::HeaderMap {
-        let mut headers = http::HeaderMap::with_capacity(from.len());
-        for (name, value) in from.iter() {
-            let (Ok(name), Ok(value)) = (
-                http::HeaderName::from_bytes(name.as_str().as_bytes()),
-                http::HeaderValue::from_bytes(value.as_bytes()),
-            ) else {
-                continue;
-            };
-            headers.append(name, value);
-        }
-        headers
-    }
-
-    /// The request's method as the `http` 1 type.
-    pub(crate) fn method(from: &actix_web::http::Method) -> http::Method {
-        // Both parse the same token grammar; an extension method carries over as it is.
-        http::Method::from_bytes(from.as_str().as_bytes()).unwrap_or_default()
-    }
-
-    /// The request's URI as the `http` 1 type: the request target as received (path and
-    /// query, or the absolute form), which parses the same in both versions.
-    pub(crate) fn uri(from: &actix_web::http::Uri) -> http::Uri {
-        http::Uri::try_from(from.to_string()).unwrap_or_default()
-    }
-
-    impl crate::auth::web_route::ResponseHeaders for actix_header::HeaderMap {
-        fn has(&self, name: &http::HeaderName) -> bool {
-            self.contains_key(name.as_str())
-        }
-
-        fn append(&mut self, name: http::HeaderName, value: http::HeaderValue) {
-            let (Ok(name), Ok(value)) = (
-                actix_header::HeaderName::from_bytes(name.as_str().as_bytes()),
-                actix_header::HeaderValue::from_bytes(value.as_bytes()),
-            ) else {
-                return;
-            };
-            actix_header::HeaderMap::append(self, name, value);
-        }
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-        use http::StatusCode;
-
-        #[test]
-        fn repeated_headers_survive_both_ways() {
-            let mut reply = Reply::text(StatusCode::PAYLOAD_TOO_LARGE, "too big".into());
-            reply
-                .headers
-                .append("set-cookie", http::HeaderValue::from_static("a=1"));
-            reply
-                .headers
-                .append("set-cookie", http::HeaderValue::from_static("b=2"));
-            let response = actix_web::HttpResponse::from(reply);
-            assert_eq!(response.status().as_u16(), 413);
-            let cookies: Vec<_> = response
-                .headers()
-                .get_all("set-cookie")
-                .map(|v| v.to_str().unwrap())
-                .collect();
-            assert_eq!(cookies, ["a=1", "b=2"]);
-            assert_eq!(
-                response.headers().get("content-type").unwrap(),
-                "text/plain; charset=utf-8"
-            );
-
-            let mut request = actix_header::HeaderMap::new();
-            request.append(
-                actix_header::COOKIE,
-                actix_header::HeaderValue::from_static("a=1"),
-            );
-            request.append(
-                actix_header::COOKIE,
-                actix_header::HeaderValue::from_static("b=2"),
-            );
-            let copied = headers(&request);
-            let cookies: Vec<_> = copied.get_all("cookie").iter().collect();
-            assert_eq!(cookies, ["a=1", "b=2"]);
-        }
+    #[test]
+    fn offsets_from_lines_and_columns() {
+        let body = b"{\n  \"a\": 1,\n  \"b\": x\n}";
+        let e = serde_json::from_slice::<serde_json::Value>(body).unwrap_err();
+        let at = offset(body, e.line(), e.column());
+        assert_eq!(body[at - 1], b'x');
     }
 }

@@ -19,7 +19,7 @@
 
 #[cfg(feature = "machine-auth")]
 use crate::api::types::OAuthApplication;
-use crate::api::types::{ClerkErrors, OrganizationWithLogo, User};
+use crate::api::types::{OrganizationWithLogo, User};
 use crate::{Clerk, Error, Result};
 use bytes::Bytes;
 use futures::{Stream, TryStream};
@@ -215,22 +215,10 @@ impl Clerk {
             .multipart(form)
             .build()?;
         let response = crate::transport::send(self, request, method_name).await?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.bytes().await?;
-        if status.is_success() {
-            serde_json::from_slice(&body).map_err(|source| Error::Decode {
-                excerpt: crate::error::excerpt(&body),
-                source,
-            })
+        if response.status().is_success() {
+            crate::reply::decode(&crate::reply::body(response).await?, method_name)
         } else {
-            // The transport has made every error body decodable.
-            let errors: ClerkErrors =
-                serde_json::from_slice(&body).map_err(|source| Error::Decode {
-                    excerpt: crate::error::excerpt(&body),
-                    source,
-                })?;
-            Err(Error::api_from_parts(status, &headers, errors))
+            Err(crate::reply::error(response).await)
         }
     }
 }

@@ -137,12 +137,7 @@ async fn oversized_replies_are_refused_with_bounded_memory() {
         .build()
         .unwrap();
     let rise = peak_rise(async {
-        let result = clerk
-            .get_user()
-            .user_id("user_1")
-            .send()
-            .await
-            .map_err(Error::from);
+        let result = clerk.get_user().user_id("user_1").send().await;
         assert!(
             matches!(result, Err(Error::ResponseTooLarge { limit }) if limit == 4 * MIB),
             "{result:?}"

@@ -63,7 +63,6 @@ async fn the_secret_never_shows_in_debug_or_errors() {
         .user_id("user_404")
         .send()
         .await
-        .map_err(Error::from)
         .unwrap_err();
     assert!(!format!("{err:?}").contains(secret_part));
     assert!(!format!("{err}").contains(secret_part));
@@ -84,8 +83,7 @@ async fn clerk_errors_are_decoded() {
         .user_id("user_404")
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(err.is_not_found());
     assert_eq!(err.code(), Some("resource_not_found"));
     assert_eq!(err.trace_id(), Some("trace-from-body"));
@@ -114,8 +112,7 @@ async fn trace_id_falls_back_to_the_header() {
         .user_id("x")
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(422));
     assert_eq!(err.trace_id(), Some("8f00aa-LHR"));
 }
@@ -146,25 +143,13 @@ async fn html_and_empty_error_bodies_are_typed_errors() {
         .await;
     let clerk = clerk(&server.uri());
 
-    let err: Error = clerk
-        .get_user()
-        .user_id("html")
-        .send()
-        .await
-        .unwrap_err()
-        .into();
+    let err: Error = clerk.get_user().user_id("html").send().await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(403));
     let excerpt = err.api().unwrap().body_excerpt.clone().unwrap();
     assert!(excerpt.contains("Forbidden by proxy"), "{excerpt}");
     assert!(err.to_string().contains("Forbidden by proxy"));
 
-    let err: Error = clerk
-        .get_user()
-        .user_id("empty")
-        .send()
-        .await
-        .unwrap_err()
-        .into();
+    let err: Error = clerk.get_user().user_id("empty").send().await.unwrap_err();
     assert!(err.is_unauthorized());
     assert_eq!(err.api().unwrap().body_excerpt.as_deref(), Some(""));
     assert!(err.to_string().contains("empty body"), "{err}");
@@ -174,8 +159,7 @@ async fn html_and_empty_error_bodies_are_typed_errors() {
         .user_id("truncated")
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(400));
     assert!(err.api().unwrap().errors.is_empty());
 }
@@ -195,8 +179,7 @@ async fn a_success_body_that_does_not_decode_is_a_decode_error() {
         .user_id("x")
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     match err {
         Error::Decode { excerpt, .. } => assert!(excerpt.starts_with(r#"{"id": "user_1""#)),
         other => panic!("expected a decode error, got {other:?}"),
@@ -273,8 +256,7 @@ async fn statuses_that_are_not_retried() {
             .user_id("u")
             .send()
             .await
-            .unwrap_err()
-            .into();
+            .unwrap_err();
         assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
         assert_eq!(requests_made(&server).await, 1, "status {status}");
     }
@@ -324,8 +306,7 @@ async fn attempts_are_bounded() {
         .user_id("u")
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
     assert_eq!(requests_made(&server).await, 3);
 }
@@ -412,8 +393,7 @@ async fn retry_after_beyond_the_cap_returns_the_error_at_once() {
         .user_id("u")
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(err.is_rate_limited());
     assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
     assert_eq!(requests_made(&server).await, 1);
@@ -432,13 +412,7 @@ async fn connection_failures_are_transport_errors() {
         .retry_policy(fast_retries())
         .build()
         .unwrap();
-    let err: Error = clerk
-        .get_user()
-        .user_id("u")
-        .send()
-        .await
-        .unwrap_err()
-        .into();
+    let err: Error = clerk.get_user().user_id("u").send().await.unwrap_err();
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
 }
 
@@ -460,13 +434,7 @@ async fn slow_replies_time_out() {
         .build()
         .unwrap();
     let started = Instant::now();
-    let err: Error = clerk
-        .get_user()
-        .user_id("u")
-        .send()
-        .await
-        .unwrap_err()
-        .into();
+    let err: Error = clerk.get_user().user_id("u").send().await.unwrap_err();
     assert!(err.is_timeout(), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(4));
 }

@@ -31,13 +31,12 @@ async fn create_user(clerk: &Clerk, email: &str, first: &str) -> User {
         .body(
             CreateUserBody::builder()
                 .email_address(vec![email.to_string()])
-                .first_name(Nullable::from(first))
-                .skip_password_requirement(Nullable::Value(true)),
+                .first_name(first)
+                .skip_password_requirement(true),
         )
         .send()
         .await
         .unwrap()
-        .into_inner()
 }
 
 #[tokio::test]
@@ -54,8 +53,7 @@ async fn users_lifecycle() {
         .body(CreateUserBody::builder().email_address(vec!["ada@example.com".to_string()]))
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert_eq!(err.code(), Some("form_identifier_exists"));
 
     // Update with an explicit null, metadata merge, ban and lock.
@@ -143,13 +141,7 @@ async fn users_lifecycle() {
             .unwrap()
             .deleted
     );
-    let err: Error = clerk
-        .get_user()
-        .user_id(&ada.id)
-        .send()
-        .await
-        .unwrap_err()
-        .into();
+    let err: Error = clerk.get_user().user_id(&ada.id).send().await.unwrap_err();
     assert!(err.is_not_found());
     assert_eq!(err.code(), Some("resource_not_found"));
     assert!(err.trace_id().is_some());
@@ -308,7 +300,7 @@ async fn organizations_memberships_and_invitations() {
         .body(
             CreateOrganizationBody::builder()
                 .name("Engines Ltd")
-                .created_by(Nullable::from(owner.id.as_str())),
+                .created_by(&owner.id),
         )
         .send()
         .await
@@ -338,7 +330,7 @@ async fn organizations_memberships_and_invitations() {
             CreateOrganizationInvitationBody::builder()
                 .email_address("guest@example.com")
                 .role("org:member")
-                .inviter_user_id(Nullable::from(owner.id.as_str())),
+                .inviter_user_id(&owner.id),
         )
         .send()
         .await
@@ -426,7 +418,7 @@ async fn a_wrong_secret_is_refused() {
         .base_url(mock.base_url())
         .build()
         .unwrap();
-    let err: Error = clerk.get_user_list().send().await.unwrap_err().into();
+    let err: Error = clerk.get_user_list().send().await.unwrap_err();
     assert!(err.is_unauthorized());
     assert!(err.code().is_some());
 }

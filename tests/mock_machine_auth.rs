@@ -53,7 +53,6 @@ async fn user(clerk: &Clerk, email: &str) -> String {
         .send()
         .await
         .unwrap()
-        .into_inner()
         .id
 }
 
@@ -88,8 +87,7 @@ async fn api_keys_through_the_sdk() {
         )
         .send()
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     assert!(created.secret.starts_with("ak_"));
     let fetched = clerk
         .get_api_key()
@@ -166,8 +164,7 @@ async fn api_keys_through_the_sdk() {
         .body(VerifyApiKeyBody::builder().secret(created.secret.clone()))
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(err.is_not_found(), "{err}");
     assert_eq!(
         verifier
@@ -188,8 +185,7 @@ async fn api_keys_through_the_sdk() {
         .api_key_id(&created.id)
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(err.is_not_found());
 }
 
@@ -202,15 +198,13 @@ async fn machines_and_m2m_tokens_through_the_sdk() {
         .body(CreateMachineBody::builder().name("orders-api"))
         .send()
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     let worker = clerk
         .create_machine()
         .body(CreateMachineBody::builder().name("worker"))
         .send()
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     let scope = clerk
         .create_machine_scope()
         .machine_id(&worker.id)
@@ -291,8 +285,7 @@ async fn machines_and_m2m_tokens_through_the_sdk() {
         .body(VerifyM2mTokenBody::builder().token(token.clone()))
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(err.is_not_found(), "{err}");
     assert_eq!(
         verifier
@@ -342,8 +335,7 @@ async fn machines_and_m2m_tokens_through_the_sdk() {
         .machine_id(&worker.id)
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(err.is_not_found());
 }
 
@@ -363,8 +355,7 @@ async fn oauth_applications_and_tokens_through_the_sdk() {
         )
         .send()
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     assert!(app.client_secret.is_some());
     let listed = clerk.list_oauth_applications().send().await.unwrap();
     assert_eq!(listed.data[0].id, app.id);
@@ -408,14 +399,11 @@ async fn oauth_applications_and_tokens_through_the_sdk() {
         .body(VerifyOauthAccessTokenBody::builder().access_token(token.access_token.clone()))
         .send()
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     match verified {
-        VerifyOauthAccessTokenResponse::Variant0 {
-            subject, scopes, ..
-        } => {
-            assert_eq!(subject, grace);
-            assert_eq!(scopes, ["email"]);
+        VerifyOauthAccessTokenResponse::Variant0(active) => {
+            assert_eq!(active.subject, grace);
+            assert_eq!(active.scopes, ["email"]);
         }
         other => panic!("expected an active token, got {other:?}"),
     }
@@ -469,8 +457,7 @@ async fn oauth_applications_and_tokens_through_the_sdk() {
         .oauth_application_id(&app.id)
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(err.is_not_found());
 }
 
@@ -497,8 +484,7 @@ async fn jwt_templates_and_their_tokens_through_the_sdk() {
         )
         .send()
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     assert_eq!(template.lifetime, 600);
     let listed = clerk.list_jwt_templates().send().await.unwrap();
     assert_eq!(listed.len(), 1);
@@ -515,8 +501,7 @@ async fn jwt_templates_and_their_tokens_through_the_sdk() {
         .body(CreateSessionBody::builder().user_id(grace.clone()))
         .send()
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     let token = clerk
         .create_session_token_from_template()
         .session_id(&session.id)
@@ -524,8 +509,7 @@ async fn jwt_templates_and_their_tokens_through_the_sdk() {
         .body(CreateSessionTokenFromTemplateBody::builder())
         .send()
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     // The template token verifies against the mock's JWKS like a session token.
     let verified = verifier(&mock, TokenKinds::SESSION)
         .verify_session_token(token.jwt.as_deref().unwrap())
@@ -562,8 +546,7 @@ async fn jwt_templates_and_their_tokens_through_the_sdk() {
         .template_id(&template.id)
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(err.is_not_found());
     let err: Error = clerk
         .create_session_token_from_template()
@@ -572,8 +555,7 @@ async fn jwt_templates_and_their_tokens_through_the_sdk() {
         .body(CreateSessionTokenFromTemplateBody::builder())
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(err.is_not_found());
 }
 
@@ -587,8 +569,7 @@ async fn clients_through_the_sdk() {
         .body(CreateSessionBody::builder().user_id(grace))
         .send()
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     let listed = clerk.get_client_list().send().await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].id, session.client_id);
@@ -612,7 +593,6 @@ async fn clients_through_the_sdk() {
         .body(VerifyClientBody::builder().token("not-a-client-token"))
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert_eq!(err.code(), Some("cookie_invalid"));
 }

@@ -332,8 +332,7 @@ async fn second_factors() {
         .body(VerifyTotpBody::builder().code("12345678"))
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert_eq!(again.code(), Some("form_code_incorrect"));
     clerk.disable_mfa().user_id(&user.id).send().await.unwrap();
     assert!(not_found(
@@ -422,7 +421,7 @@ async fn the_sdk_waits_out_the_mocks_rate_limit() {
         strict.get_user_list().send().await.unwrap();
     }
     // Without retries: Clerk's 429 with its Retry-After.
-    let refused: Error = strict.get_user_list().send().await.unwrap_err().into();
+    let refused: Error = strict.get_user_list().send().await.unwrap_err();
     assert!(refused.is_rate_limited(), "{refused:?}");
     assert_eq!(refused.code(), Some("too_many_requests"));
     let wait = refused.retry_after().expect("Retry-After");

@@ -34,7 +34,7 @@ async fn get_sends_arrays_as_repeated_keys() {
             "a@example.test".to_string(),
             "b@example.test".to_string(),
         ])
-        .limit(std::num::NonZeroU64::new(20).unwrap())
+        .limit(20)
         .order_by("-created_at")
         .send()
         .await

@@ -57,7 +57,7 @@ use super::{
     AuthState, MachineClaims, Principal, RouteAuth, SessionClaims, SignedOutReason, TokenKinds,
     Verifier,
 };
-use crate::reply::actix::headers;
+use crate::web_reply::actix::headers;
 
 pub mod web;
 

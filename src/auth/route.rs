@@ -14,7 +14,7 @@ use super::{
     AuthState, MachineClaims, Principal, SessionClaims, SignedOutReason, TokenKinds, Verifier,
 };
 #[cfg(any(feature = "axum", feature = "actix"))]
-use crate::reply::Reply;
+use crate::web_reply::Reply;
 
 /// How the routes behind one layer or middleware are authenticated: with which verifier, which
 /// token kinds they accept, and whether signed-out requests go through.

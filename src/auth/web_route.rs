@@ -12,7 +12,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use super::{
     AuthReason, Principal, RequestAuthenticator, RequestOutcome, SignedOutReason, TokenKinds,
 };
-use crate::reply::Reply;
+use crate::web_reply::Reply;
 
 /// What an adapter does with one request.
 #[derive(Debug)]

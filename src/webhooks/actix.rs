@@ -6,7 +6,7 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use futures::future::LocalBoxFuture;
 
 use super::{VerifiedEvent, Verifier, WebhookRejection};
-use crate::reply::actix::headers;
+use crate::web_reply::actix::headers;
 
 /// The [`Verifier`] comes from the application data: `app_data(verifier)` or
 /// `app_data(web::Data::new(verifier))`, on the app, a scope or a resource. Without one the

@@ -163,8 +163,8 @@ impl WebhookRejection {
 
     /// The response, as the adapters send it; the reason is logged here, once.
     #[cfg(any(feature = "axum", feature = "actix"))]
-    pub(crate) fn reply(&self) -> crate::reply::Reply {
-        use crate::reply::Reply;
+    pub(crate) fn reply(&self) -> crate::web_reply::Reply {
+        use crate::web_reply::Reply;
         if let Self::MissingVerifier = self {
             tracing::error!("{self}");
             return Reply::empty(self.status());

@@ -41,6 +41,16 @@ pub fn synthesized_operations() -> Vec<&'static str> {
         .collect()
 }
 
+/// The reply the mock synthesizes for operation `operation_id` from its success schema (the
+/// smallest reply the schema allows, with fresh ids), or `None` for an unknown operation or one
+/// without a reply body. Stateful handlers start new resources from the same reply; tests of
+/// clients decode it to check that every schema's reply can be read.
+#[doc(hidden)]
+pub fn synthesized_reply(operation_id: &str) -> Option<serde_json::Value> {
+    let op = spec::find(operation_id)?;
+    synth::example(op, &ids::IdGen::new(), "ins_mock")
+}
+
 /// Ids of stateful handlers that no operation of the description uses (a renamed operation
 /// would show up here). Empty when the handlers and the description agree.
 #[doc(hidden)]

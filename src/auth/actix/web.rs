@@ -55,7 +55,7 @@ use futures::future::LocalBoxFuture;
 use super::AuthRejection;
 use crate::auth::web_route::{Admission, WebStep, carry, web_step};
 use crate::auth::{RequestAuthenticator, RequestOutcome, TokenKinds};
-use crate::reply::actix::{headers, method, uri};
+use crate::web_reply::actix::{headers, method, uri};
 
 /// An actix-web middleware for the pages of a web app. See the [module docs](self).
 ///

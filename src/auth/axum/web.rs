@@ -3,7 +3,7 @@
 //!
 //! - A handshake (or any outcome whose headers hold a `Location`) is answered right away with
 //!   `307 Temporary Redirect` and the outcome's headers; the handler does not run.
-//! - Signed in: the handler runs with the [`Principal`] (the extractors of the
+//! - Signed in: the handler runs with the [`Principal`](crate::auth::Principal) (the extractors of the
 //!   [parent module](super) work as with [`AuthLayer`](super::AuthLayer)), and its response
 //!   carries the outcome's headers, the `Set-Cookie`s of a refresh above all.
 //! - Signed out: the handler runs too and decides (a page shows a sign-in link, a handler

@@ -323,26 +323,27 @@ impl<'r> Flow<'r> {
         // The primary domain of a development instance sends a syncing satellite back, with
         // the dev-browser token. This comes before the dev-browser checks below so that the
         // primary does not start a handshake of its own in the middle of the satellite's.
-        if development && !ctx.inner.is_satellite {
-            if let Some(target) = ctx.query(REDIRECT_URL) {
-                match url::Url::parse(&target) {
-                    Ok(mut back) => {
-                        let token = ctx.dev_browser.clone();
-                        rewrite_query(&mut back, |pairs| {
-                            if let Some(token) = token {
-                                pairs.push((DEV_BROWSER.to_owned(), token));
-                            }
-                            set_pair(pairs, SYNCED, "true");
-                        });
-                        return self.maybe_handshake(
-                            AuthReason::PrimaryRespondsToSyncing,
-                            String::new(),
-                            Some(back.to_string()),
-                        );
-                    }
-                    Err(_) => {
-                        tracing::warn!("ignoring a `__clerk_redirect_url` that is not a URL");
-                    }
+        if development
+            && !ctx.inner.is_satellite
+            && let Some(target) = ctx.query(REDIRECT_URL)
+        {
+            match url::Url::parse(&target) {
+                Ok(mut back) => {
+                    let token = ctx.dev_browser.clone();
+                    rewrite_query(&mut back, |pairs| {
+                        if let Some(token) = token {
+                            pairs.push((DEV_BROWSER.to_owned(), token));
+                        }
+                        set_pair(pairs, SYNCED, "true");
+                    });
+                    return self.maybe_handshake(
+                        AuthReason::PrimaryRespondsToSyncing,
+                        String::new(),
+                        Some(back.to_string()),
+                    );
+                }
+                Err(_) => {
+                    tracing::warn!("ignoring a `__clerk_redirect_url` that is not a URL");
                 }
             }
         }
