@@ -10,9 +10,9 @@ use std::fmt;
 use http::header::WWW_AUTHENTICATE;
 use http::{HeaderMap, HeaderValue, StatusCode};
 
-use super::{
-    AuthState, MachineClaims, Principal, SessionClaims, SignedOutReason, TokenKinds, Verifier,
-};
+use super::{AuthState, SignedOutReason, TokenKinds, Verifier};
+#[cfg(any(feature = "axum", feature = "actix"))]
+use super::{MachineClaims, Principal, SessionClaims};
 #[cfg(any(feature = "axum", feature = "actix"))]
 use crate::web_reply::Reply;
 
