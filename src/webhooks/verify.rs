@@ -16,9 +16,9 @@ use subtle::ConstantTimeEq as _;
 /// default: five minutes, as in the Svix and Standard Webhooks libraries.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(5 * 60);
 
-/// Largest body the `VerifiedEvent` extractors (axum, actix-web) and
-/// [`Verifier::read_event`] read by default: 2 MiB, axum's own default limit. Clerk's events are far smaller; raise it with
-/// [`VerifierBuilder::max_body_size`] if yours are not.
+/// Largest body the `VerifiedEvent` extractors (axum, actix-web) and [`Verifier::read_event`]
+/// read by default: 2 MiB, axum's own default limit. Clerk's events are far smaller; raise it
+/// with [`VerifierBuilder::max_body_size`] if yours are not.
 pub const DEFAULT_MAX_BODY_SIZE: usize = 2 * 1024 * 1024;
 
 /// The three headers of a delivery under one naming scheme. Parsed once: looking a
@@ -175,9 +175,9 @@ impl VerifierBuilder {
     }
 
     /// The largest body, in bytes, the `VerifiedEvent` extractors (axum, actix-web) and
-    /// [`Verifier::read_event`] read; [`DEFAULT_MAX_BODY_SIZE`] (2 MiB) by default. A larger delivery is answered
-    /// `413 Payload Too Large` without being read further. [`Verifier::verify`] itself checks
-    /// whatever it is given.
+    /// [`Verifier::read_event`] read; [`DEFAULT_MAX_BODY_SIZE`] (2 MiB) by default. A larger
+    /// delivery is answered `413 Payload Too Large` without being read further.
+    /// [`Verifier::verify`] itself checks whatever it is given.
     pub fn max_body_size(mut self, bytes: usize) -> Self {
         self.max_body_size = bytes;
         self
