@@ -20,6 +20,8 @@ mod secure_url;
 mod tls;
 mod transport;
 pub mod uploads;
+#[cfg(any(feature = "axum", feature = "actix"))]
+mod web_reply;
 pub mod webhooks;
 
 /// The generated client: every operation of the Backend API, its request

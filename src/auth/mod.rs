@@ -98,8 +98,12 @@
 //!
 //! # Web frameworks
 //!
-//! With the `axum` feature, `auth::axum` offers a tower layer that rejects unauthenticated
-//! requests with a bare 401 and hands the [`Principal`] to handlers as an extractor.
+//! With the `axum` feature, `auth::axum` offers a tower layer, and with the `actix` feature,
+//! `auth::actix` an actix-web middleware, that reject unauthenticated requests with a bare 401
+//! and hand the [`Principal`] to handlers as an extractor. Both are thin adapters over
+//! [`RouteAuth`], which decides for any framework: the same request gets the same answer.
+//! Their web-app forms (`WebAuthLayer`, `WebAuthMiddleware`) share one step over
+//! [`RequestAuthenticator`] the same way.
 //!
 //! # Example
 //!
@@ -146,8 +150,13 @@ mod kinds;
 mod machine;
 mod outcome;
 pub mod request;
+mod route;
 mod verifier;
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) mod web_route;
 
+#[cfg(feature = "actix")]
+pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
 
@@ -162,6 +171,7 @@ pub use kinds::{TokenKind, TokenKinds};
 pub use machine::MachineClaims;
 pub use outcome::{AuthReason, RefreshFailure, RequestOutcome};
 pub use request::{RequestAuthenticator, RequestAuthenticatorBuilder};
+pub use route::{AuthRejection, RouteAuth};
 pub use verifier::{
     AuthState, DEFAULT_CLOCK_SKEW, DEFAULT_JWKS_CACHE_TTL, DEFAULT_JWKS_FETCH_TIMEOUT,
     DEFAULT_JWKS_MAX_STALE, DEFAULT_JWKS_REFETCH_INTERVAL, DEFAULT_MAX_TOKEN_SIZE,

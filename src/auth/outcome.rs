@@ -15,8 +15,8 @@ use super::{Principal, SignedOutReason};
 /// answers (`Set-Cookie` directives in order, `Location`, `Cache-Control: no-store`, and the
 /// `x-clerk-auth-status`, `x-clerk-auth-reason` and `x-clerk-auth-message` headers Clerk's
 /// tools read). When they hold a `Location` (see [`redirect_location`](Self::redirect_location)),
-/// answer with a redirect to it (`307 Temporary Redirect`) carrying them; the `axum` adapter
-/// does that.
+/// answer with a redirect to it (`307 Temporary Redirect`) carrying them; the `axum` and
+/// `actix` adapters do that.
 #[derive(Debug, Clone)]
 pub enum RequestOutcome {
     /// The request is authenticated. `headers` is usually empty; it holds cookies after a

@@ -73,8 +73,8 @@
 //! | `svix-*` and `webhook-*` headers mixed in one delivery | Python mixes them header by header | refused (one set is read) | no sender mixes them |
 //!
 //! [`Verifier::verify`] authenticates the body's bytes whatever they are; the libraries also
-//! insist on a UTF-8 (JS: JSON) body. [`Verifier::verify_event`] and the axum extractor do
-//! too, since they decode the body as JSON.
+//! insist on a UTF-8 (JS: JSON) body. [`Verifier::verify_event`] and the framework extractors
+//! do too, since they decode the body as JSON.
 //!
 //! # Forward compatibility
 //!
@@ -87,25 +87,31 @@
 //! The types in [`types`] are generated at build time from this crate's description of the
 //! events (`openapi/webhooks/`).
 //!
-//! # axum
+//! # Web frameworks
 //!
-//! With the `axum` feature, `VerifiedEvent` extracts a verified event in a handler and
-//! rejects anything else with 401, 400, or 413 past the body limit
-//! ([`VerifierBuilder::max_body_size`], 2 MiB by default).
+//! With the `axum` or `actix` feature, `VerifiedEvent` extracts a verified event in a handler
+//! and rejects anything else with 401, 400, or 413 past the body limit
+//! ([`VerifierBuilder::max_body_size`], 2 MiB by default). Both extractors are thin adapters
+//! over [`Verifier::read_event`] and [`WebhookRejection`], which any other framework can use
+//! the same way.
 #![warn(missing_docs)]
 
-mod event;
+#[cfg(feature = "actix")]
+mod actix;
 #[cfg(feature = "axum")]
-mod extract;
+mod axum;
+mod event;
 mod macros;
+mod receive;
 pub mod replay;
 mod secret;
 pub mod types;
 mod verify;
 
 pub use event::{Event, EventPayload, UnrecognizedEvent};
-#[cfg(feature = "axum")]
-pub use extract::{VerifiedEvent, WebhookRejection};
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub use receive::VerifiedEvent;
+pub use receive::{BodyError, WebhookRejection};
 pub use replay::{DEFAULT_SEEN_IDS_CAPACITY, InMemorySeenIds, SeenIds, SeenIdsError};
 pub use secret::{SIGNING_SECRET_ENV, SecretError, SigningSecret};
 pub use verify::{

@@ -16,9 +16,9 @@ use subtle::ConstantTimeEq as _;
 /// default: five minutes, as in the Svix and Standard Webhooks libraries.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(5 * 60);
 
-/// Largest body the axum `VerifiedEvent` extractor reads by default: 2 MiB, axum's own
-/// default limit. Clerk's events are far smaller; raise it with
-/// [`VerifierBuilder::max_body_size`] if yours are not.
+/// Largest body the `VerifiedEvent` extractors (axum, actix-web) and [`Verifier::read_event`]
+/// read by default: 2 MiB, axum's own default limit. Clerk's events are far smaller; raise it
+/// with [`VerifierBuilder::max_body_size`] if yours are not.
 pub const DEFAULT_MAX_BODY_SIZE: usize = 2 * 1024 * 1024;
 
 /// The three headers of a delivery under one naming scheme. Parsed once: looking a
@@ -174,10 +174,10 @@ impl VerifierBuilder {
         self
     }
 
-    /// The largest body, in bytes, the axum `VerifiedEvent` extractor reads;
-    /// [`DEFAULT_MAX_BODY_SIZE`] (2 MiB) by default. A larger delivery is answered
-    /// `413 Payload Too Large` without being read further. [`Verifier::verify`] itself checks
-    /// whatever it is given.
+    /// The largest body, in bytes, the `VerifiedEvent` extractors (axum, actix-web) and
+    /// [`Verifier::read_event`] read; [`DEFAULT_MAX_BODY_SIZE`] (2 MiB) by default. A larger
+    /// delivery is answered `413 Payload Too Large` without being read further.
+    /// [`Verifier::verify`] itself checks whatever it is given.
     pub fn max_body_size(mut self, bytes: usize) -> Self {
         self.max_body_size = bytes;
         self
@@ -265,7 +265,8 @@ impl Verifier {
         &self.secret
     }
 
-    /// The largest body the axum extractor reads; see [`VerifierBuilder::max_body_size`].
+    /// The largest body [`read_event`](Self::read_event) and the framework extractors read; see
+    /// [`VerifierBuilder::max_body_size`].
     pub fn max_body_size(&self) -> usize {
         self.max_body_size
     }

@@ -38,16 +38,20 @@
 use std::task::{Context, Poll};
 
 use axum::extract::FromRequestParts;
+use axum::http::Request;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Request, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use futures::future::BoxFuture;
 use tower::{Layer, Service};
 
 use super::AuthRejection;
-use crate::auth::{AuthReason, RequestAuthenticator, RequestOutcome, SignedOutReason, TokenKinds};
+use crate::auth::web_route::{Admission, WebStep, carry, web_step};
+use crate::auth::{RequestAuthenticator, RequestOutcome, TokenKinds};
 
 /// A tower [`Layer`] for the pages of a web app. See the [module docs](self).
+///
+/// The decisions (when to redirect, what the extractors see, how the outcome's headers join
+/// the handler's) are made by a core shared with the actix-web middleware.
 #[derive(Debug, Clone)]
 pub struct WebAuthLayer {
     authenticator: RequestAuthenticator,
@@ -110,25 +114,28 @@ where
         let layer = self.layer.clone();
         Box::pin(async move {
             let (mut parts, body) = request.into_parts();
-            let mut outcome = layer
-                .authenticator
-                .authenticate_with(&parts, layer.accept)
-                .await;
-            let headers = outcome.take_headers();
-            if headers.contains_key(header::LOCATION) {
-                return Ok(redirect(headers));
-            }
-            match &outcome {
-                RequestOutcome::SignedIn { auth, .. } => {
-                    parts.extensions.insert(auth.clone());
+            let step = web_step(
+                &layer.authenticator,
+                layer.accept,
+                &parts.method,
+                &parts.uri,
+                &parts.headers,
+            )
+            .await;
+            let (admitted, outcome, headers) = match step {
+                WebStep::Redirect(reply) => return Ok(reply.into()),
+                WebStep::Handler {
+                    admitted,
+                    outcome,
+                    headers,
+                } => (admitted, outcome, headers),
+            };
+            match admitted {
+                Admission::SignedIn(principal) => {
+                    parts.extensions.insert(principal);
                 }
-                RequestOutcome::SignedOut { reason, .. } => {
-                    parts.extensions.insert(token_reason(reason));
-                }
-                // Handshakes always carry a `Location`; without one there is nothing to do
-                // but let the page render signed out.
-                RequestOutcome::Handshake { reason, .. } => {
-                    parts.extensions.insert(token_reason(reason));
+                Admission::SignedOut(reason) => {
+                    parts.extensions.insert(reason);
                 }
             }
             parts.extensions.insert(outcome);
@@ -136,38 +143,6 @@ where
             carry(response.headers_mut(), headers);
             Ok(response)
         })
-    }
-}
-
-/// `307 Temporary Redirect` with the outcome's headers (`Location` among them).
-fn redirect(headers: HeaderMap) -> Response {
-    let mut response = StatusCode::TEMPORARY_REDIRECT.into_response();
-    *response.headers_mut() = headers;
-    response
-}
-
-/// Adds the outcome's headers to the handler's response: every `Set-Cookie`, and the others
-/// unless the handler set them itself.
-fn carry(response: &mut HeaderMap, outcome: HeaderMap) {
-    let mut name = None;
-    for (next, value) in outcome {
-        if let Some(next) = next {
-            name = Some(next);
-        }
-        let Some(name) = name.clone() else { continue };
-        if name == header::SET_COOKIE {
-            response.append(name, value);
-        } else if !response.contains_key(&name) {
-            response.insert(name, value);
-        }
-    }
-}
-
-/// The reason the token extractors of the parent module see for a signed-out request.
-fn token_reason(reason: &AuthReason) -> SignedOutReason {
-    match reason {
-        AuthReason::Token(reason) => reason.clone(),
-        _ => SignedOutReason::TokenMissing,
     }
 }
 
@@ -182,37 +157,5 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestOutcome {
             .get::<RequestOutcome>()
             .cloned()
             .ok_or(AuthRejection::MissingLayer)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use axum::http::HeaderValue;
-
-    #[test]
-    fn outcome_headers_join_the_handlers_own() {
-        let mut response = HeaderMap::new();
-        response.insert(header::SET_COOKIE, HeaderValue::from_static("theme=dark"));
-        response.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("max-age=60"),
-        );
-        let mut outcome = HeaderMap::new();
-        outcome.append(header::SET_COOKIE, HeaderValue::from_static("__session=a"));
-        outcome.append(
-            header::SET_COOKIE,
-            HeaderValue::from_static("__client_uat=1"),
-        );
-        outcome.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        outcome.insert(
-            "x-clerk-auth-status",
-            HeaderValue::from_static("signed-out"),
-        );
-        carry(&mut response, outcome);
-        let cookies: Vec<_> = response.get_all(header::SET_COOKIE).iter().collect();
-        assert_eq!(cookies, ["theme=dark", "__session=a", "__client_uat=1"]);
-        assert_eq!(response[header::CACHE_CONTROL], "max-age=60");
-        assert_eq!(response["x-clerk-auth-status"], "signed-out");
     }
 }
