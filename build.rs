@@ -107,6 +107,7 @@ fn run() -> Result<(), String> {
     // Read before `one_error_type` rewrites the `ResponseValue<T>` it looks for.
     let replies_table = replies::table(&file, &ops)?;
     let sends = postprocess::one_error_type(&mut file)?;
+    let version_headers = postprocess::drop_api_version_header(&mut file)?;
     // Each operation on exactly one trait (the build fails otherwise).
     surface::operation_traits(&file)?;
 
@@ -129,7 +130,8 @@ fn run() -> Result<(), String> {
     }
     report.push_str(&format!(
         "(post-generation) natural_setters {param_setters} request-builder setters, \
-         {body_setters} body-builder setters\n(post-generation) one_error_type {sends}\n"
+         {body_setters} body-builder setters\n(post-generation) one_error_type {sends}\n\
+         (post-generation) drop_api_version_header {version_headers}\n"
     ));
     let enum_values: Vec<(String, Vec<String>)> = adapted
         .open_enums

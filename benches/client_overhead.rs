@@ -8,6 +8,11 @@
 //! answers every request with the same user, so both sides pay the same
 //! network and server cost and the difference is the SDK's own work
 //! (request building, hooks, tracing span, retry bookkeeping).
+//!
+//! The bare call is written as a production call would be: its URL formatted
+//! per call and the whole exchange under a timeout, as the SDK's calls are
+//! (30 s by default). A bare call with no timeout at all, which can hang
+//! forever, skips a timer the SDK arms per call; its figure is printed too.
 
 use clerk_backend_api::prelude::*;
 use clerk_backend_api::types::User;
@@ -78,7 +83,7 @@ fn call(c: &mut Criterion) {
         .build()
         .unwrap();
     let http = reqwest::Client::new();
-    let url = format!("{base}/v1/users/user_1");
+    let api = format!("{base}/v1");
 
     let mut group = c.benchmark_group("get_user");
     group.bench_function("sdk", |b| {
@@ -86,59 +91,73 @@ fn call(c: &mut Criterion) {
             .iter(|| async { black_box(clerk.get_user().user_id("user_1").send().await.unwrap()) })
     });
     group.bench_function("bare_reqwest", |b| {
-        b.to_async(&rt).iter(|| async {
-            let response = http
-                .get(&url)
-                .bearer_auth("sk_test_bench")
-                .header("clerk-api-version", "2026-05-12")
-                .header("accept", "application/json")
-                .send()
-                .await
-                .unwrap();
-            let bytes = response.bytes().await.unwrap();
-            black_box(serde_json::from_slice::<User>(&bytes).unwrap())
-        })
+        b.to_async(&rt)
+            .iter(|| async { black_box(bare(&http, &api, "user_1", Some(TIMEOUT)).await) })
     });
     group.finish();
 
     // The two groups above run one after the other, so a change of load on a shared
     // machine between them shows up as overhead. Medians of adjacent calls, alternating
     // which goes first, are robust to that.
-    const PAIRS: usize = 3000;
-    let (mut sdk_ns, mut bare_ns) = (Vec::with_capacity(PAIRS), Vec::with_capacity(PAIRS));
-    rt.block_on(async {
-        for i in 0..PAIRS {
-            for first in [i % 2 == 0, i % 2 != 0] {
-                let start = Instant::now();
-                if first {
-                    black_box(clerk.get_user().user_id("user_1").send().await.unwrap());
-                    sdk_ns.push(start.elapsed().as_nanos());
-                } else {
-                    let response = http
-                        .get(&url)
-                        .bearer_auth("sk_test_bench")
-                        .header("clerk-api-version", "2026-05-12")
-                        .header("accept", "application/json")
-                        .send()
-                        .await
-                        .unwrap();
-                    let bytes = response.bytes().await.unwrap();
-                    black_box(serde_json::from_slice::<User>(&bytes).unwrap());
-                    bare_ns.push(start.elapsed().as_nanos());
+    for (label, timeout) in [
+        ("with a timeout", Some(TIMEOUT)),
+        ("without a timeout", None),
+    ] {
+        const PAIRS: usize = 3000;
+        let (mut sdk_ns, mut bare_ns) = (Vec::with_capacity(PAIRS), Vec::with_capacity(PAIRS));
+        rt.block_on(async {
+            for i in 0..PAIRS {
+                for sdk_turn in [i % 2 == 0, i % 2 != 0] {
+                    let start = Instant::now();
+                    if sdk_turn {
+                        black_box(clerk.get_user().user_id("user_1").send().await.unwrap());
+                        sdk_ns.push(start.elapsed().as_nanos());
+                    } else {
+                        black_box(bare(&http, &api, "user_1", timeout).await);
+                        bare_ns.push(start.elapsed().as_nanos());
+                    }
                 }
             }
-        }
-    });
-    let median = |v: &mut Vec<u128>| {
-        v.sort_unstable();
-        v[v.len() / 2] as f64 / 1000.0
+        });
+        let median = |v: &mut Vec<u128>| {
+            v.sort_unstable();
+            v[v.len() / 2] as f64 / 1000.0
+        };
+        let (sdk_us, bare_us) = (median(&mut sdk_ns), median(&mut bare_ns));
+        println!(
+            "paired medians over {PAIRS} calls each: sdk {sdk_us:.2} µs, bare reqwest \
+             {label} {bare_us:.2} µs, overhead ratio {:.3}",
+            sdk_us / bare_us
+        );
+    }
+}
+
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The call by hand: the URL, the headers Clerk needs, the body read whole
+/// (within `timeout` when given) and decoded.
+async fn bare(
+    http: &reqwest::Client,
+    api: &str,
+    id: &str,
+    timeout: Option<std::time::Duration>,
+) -> User {
+    let exchange = async {
+        let response = http
+            .get(format!("{api}/users/{id}"))
+            .bearer_auth("sk_test_bench")
+            .header("clerk-api-version", "2026-05-12")
+            .header("accept", "application/json")
+            .send()
+            .await?;
+        response.bytes().await
     };
-    let (sdk_us, bare_us) = (median(&mut sdk_ns), median(&mut bare_ns));
-    println!(
-        "paired medians over {PAIRS} calls each: sdk {sdk_us:.2} µs, bare reqwest {bare_us:.2} µs, \
-         overhead ratio {:.3}",
-        sdk_us / bare_us
-    );
+    let bytes = match timeout {
+        Some(limit) => tokio::time::timeout(limit, exchange).await.unwrap(),
+        None => exchange.await,
+    }
+    .unwrap();
+    serde_json::from_slice::<User>(&bytes).unwrap()
 }
 
 fn decode(c: &mut Criterion) {

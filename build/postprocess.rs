@@ -403,6 +403,104 @@ pub fn one_error_type(file: &mut syn::File) -> Result<usize, String> {
     Ok(count)
 }
 
+/// progenitor sends the spec's version in an `api-version` header on every
+/// request; Clerk reads `Clerk-API-Version`, which the transport sets. The
+/// header is dropped from every `send()` here rather than removed again on
+/// each request (building and then removing it costs a header map per
+/// call). Returns the number of `send()`s changed; fails when one has no
+/// such header, since then progenitor's output changed.
+pub fn drop_api_version_header(file: &mut syn::File) -> Result<usize, String> {
+    let builder =
+        module_mut(&mut file.items, "builder").ok_or("generated code has no `builder` module")?;
+    let mut count = 0;
+    for item in builder.iter_mut() {
+        let syn::Item::Impl(imp) = item else { continue };
+        let Some(owner) = self_name(imp) else {
+            continue;
+        };
+        for impl_item in &mut imp.items {
+            let syn::ImplItem::Fn(f) = impl_item else {
+                continue;
+            };
+            if f.sig.ident != "send" {
+                continue;
+            }
+            drop_api_version(f)
+                .map_err(|e| format!("drop_api_version_header: {owner}::send: {e}"))?;
+            count += 1;
+        }
+    }
+    if count == 0 {
+        return Err("drop_api_version_header: no send() found".into());
+    }
+    Ok(count)
+}
+
+fn drop_api_version(f: &mut syn::ImplItemFn) -> Result<(), String> {
+    let stmts = &mut f.block.stmts;
+    let append = stmts
+        .iter()
+        .position(|s| {
+            let s = no_spaces(s);
+            s.starts_with("header_map.append(") && s.contains("from_static(\"api-version\")")
+        })
+        .ok_or("no api-version header")?;
+    stmts.remove(append);
+    // The map is dropped too when nothing else goes into it.
+    if stmts
+        .iter()
+        .any(|s| no_spaces(s).starts_with("header_map."))
+    {
+        return Ok(());
+    }
+    let declared = stmts
+        .iter()
+        .position(|s| no_spaces(s).starts_with("letmutheader_map="))
+        .ok_or("no header map")?;
+    stmts.remove(declared);
+    let (block, removed) = drop_headers_call(f.block.to_token_stream());
+    if removed != 1 {
+        return Err(format!(
+            "expected one `.headers(header_map)`, found {removed}"
+        ));
+    }
+    f.block = syn::parse2(block).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Removes `.headers(header_map)` from a method chain; returns the tokens and
+/// how many were removed.
+fn drop_headers_call(tokens: proc_macro2::TokenStream) -> (proc_macro2::TokenStream, usize) {
+    use proc_macro2::{Delimiter, Group, TokenTree};
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out: Vec<TokenTree> = Vec::with_capacity(trees.len());
+    let mut removed = 0;
+    let mut i = 0;
+    while i < trees.len() {
+        let is_call = matches!(&trees[i], TokenTree::Punct(p) if p.as_char() == '.')
+            && matches!(trees.get(i + 1), Some(TokenTree::Ident(id)) if id == "headers")
+            && matches!(trees.get(i + 2), Some(TokenTree::Group(g))
+                if g.delimiter() == Delimiter::Parenthesis && no_spaces(g.stream()) == "header_map");
+        if is_call {
+            removed += 1;
+            i += 3;
+            continue;
+        }
+        match &trees[i] {
+            TokenTree::Group(g) => {
+                let (inner, n) = drop_headers_call(g.stream());
+                removed += n;
+                let mut group = Group::new(g.delimiter(), inner);
+                group.set_span(g.span());
+                out.push(TokenTree::Group(group));
+            }
+            other => out.push(other.clone()),
+        }
+        i += 1;
+    }
+    (out.into_iter().collect(), removed)
+}
+
 fn rewrite_send(f: &mut syn::ImplItemFn) -> Result<(), String> {
     // `Result<ResponseValue<T>, Error<ClerkErrors>>` -> `crate::Result<T>`.
     let syn::ReturnType::Type(_, ret) = &f.sig.output else {

@@ -118,6 +118,10 @@ pub(crate) struct Settings {
     pub(crate) api_version: HeaderValue,
     /// Largest body of a successful reply read, in bytes.
     pub(crate) max_response_size: usize,
+    /// The timeout of each attempt (request and whole reply), enforced by
+    /// the transport, when this crate built the HTTP client; a client
+    /// brought by the user keeps its own timeouts instead.
+    pub(crate) attempt_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for Settings {
@@ -367,9 +371,9 @@ impl ClerkBuilder {
                 "the user agent suffix contains characters not allowed in a header".into(),
             )
         })?;
-        let http = match self.http_client {
-            Some(client) => client,
-            None => build_http_client(self.timeout, self.connect_timeout)?,
+        let (http, attempt_timeout) = match self.http_client {
+            Some(client) => (client, None),
+            None => (build_http_client(self.connect_timeout)?, Some(self.timeout)),
         };
         let inner = Inner {
             settings: Arc::new(Settings {
@@ -378,6 +382,7 @@ impl ClerkBuilder {
                 user_agent,
                 api_version: HeaderValue::from_static(API_VERSION),
                 max_response_size: self.max_response_size,
+                attempt_timeout,
             }),
             retry: Arc::new(self.retry),
         };
@@ -401,9 +406,11 @@ fn normalize_base_url(url: &str, allow_insecure_http: bool) -> Result<String> {
     Ok(parsed.as_str().trim_end_matches('/').to_string())
 }
 
-fn build_http_client(timeout: Duration, connect_timeout: Duration) -> Result<reqwest::Client> {
+/// The HTTP client's timeout of a whole request is left unset: the transport
+/// times each attempt itself (one timer per attempt, where reqwest's would
+/// arm one for the headers and another for the body).
+fn build_http_client(connect_timeout: Duration) -> Result<reqwest::Client> {
     let builder = reqwest::Client::builder()
-        .timeout(timeout)
         .connect_timeout(connect_timeout)
         .redirect(reqwest::redirect::Policy::none());
     #[cfg(feature = "rustls")]

@@ -23,7 +23,7 @@
 //! Nothing in an error contains the secret key.
 
 use crate::api::types::{ClerkError, ClerkErrors};
-use crate::transport::{OutOfTime, ReplyTooLarge};
+use crate::transport::{AttemptTimedOut, OutOfTime, ReplyTooLarge};
 use std::fmt;
 use std::time::Duration;
 
@@ -255,10 +255,14 @@ impl Error {
 /// The text of a timeout: the spent budget when that is what struck, else
 /// reqwest's own.
 fn timeout_text(error: &reqwest::Error) -> String {
-    crate::body::find_cause::<std::io::Error>(error)
-        .and_then(|io| io.get_ref())
-        .and_then(|inner| inner.downcast_ref::<OutOfTime>())
-        .map_or_else(|| error.to_string(), ToString::to_string)
+    let inner = crate::body::find_cause::<std::io::Error>(error).and_then(|io| io.get_ref());
+    if let Some(out_of_time) = inner.and_then(|e| e.downcast_ref::<OutOfTime>()) {
+        return out_of_time.to_string();
+    }
+    if let Some(attempt) = inner.and_then(|e| e.downcast_ref::<AttemptTimedOut>()) {
+        return attempt.to_string();
+    }
+    error.to_string()
 }
 
 /// The start of a body as text, for error messages.

@@ -5,26 +5,26 @@
 
 use crate::api::types::ClerkErrors;
 use crate::error::excerpt;
+use crate::transport::{self, Reply};
 use crate::{Error, Result, api};
-use progenitor_client::{ClientHooks, OperationInfo};
-use reqwest::{Request, Response};
+use progenitor_client::{ClientInfo as _, OperationInfo};
+use reqwest::Request;
 use serde::de::DeserializeOwned;
 
-/// Sends a request through the client's hooks (headers, retries, tracing).
+/// Sends a request as the client's hooks do (headers, retries, tracing),
+/// keeping the reply as read rather than rebuilding a `reqwest::Response`.
 pub(crate) async fn send(
     client: &api::Client,
     mut request: Request,
     info: &OperationInfo,
-) -> Result<Response> {
-    client.pre::<ClerkErrors>(&mut request, info).await?;
-    let result = client.exec(request, info).await;
-    client.post::<ClerkErrors>(&result, info).await?;
-    Ok(result?)
+) -> Result<Reply> {
+    transport::set_headers(&mut request, client.inner());
+    Ok(transport::execute(client.client(), client.inner(), request, info.operation_id).await?)
 }
 
-/// The whole body of a reply.
-pub(crate) async fn body(response: Response) -> Result<bytes::Bytes> {
-    Ok(response.bytes().await?)
+/// The whole body of a reply (read already, within the retry loop).
+pub(crate) async fn body(reply: Reply) -> Result<bytes::Bytes> {
+    Ok(reply.body)
 }
 
 /// Decodes a success body as the reply type of `operation`.
@@ -63,13 +63,13 @@ pub(crate) fn decode_error(
 
 /// An error reply (4xx, 5xx): Clerk's errors, or the start of the body when
 /// it is not Clerk's JSON.
-pub(crate) async fn error(response: Response) -> Error {
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = match response.bytes().await {
-        Ok(body) => body,
-        Err(e) => return Error::from(e),
-    };
+pub(crate) async fn error(reply: Reply) -> Error {
+    let Reply {
+        status,
+        headers,
+        body,
+        ..
+    } = reply;
     match serde_json::from_slice::<ClerkErrors>(&body) {
         Ok(errors) => Error::api_from_parts(status, &headers, errors),
         Err(_) => {
@@ -84,10 +84,13 @@ pub(crate) async fn error(response: Response) -> Error {
 
 /// A status the operation does not define (an informational or redirect
 /// status, or a success status other than the documented one).
-pub(crate) async fn unexpected(response: Response) -> Error {
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.bytes().await.unwrap_or_default();
+pub(crate) async fn unexpected(reply: Reply) -> Error {
+    let Reply {
+        status,
+        headers,
+        body,
+        ..
+    } = reply;
     let mut error = Error::api_from_parts(status, &headers, empty_errors());
     if let Error::Api(api) = &mut error {
         api.body_excerpt =

@@ -6,15 +6,16 @@
 
 use crate::api;
 use crate::body;
-use crate::client::Inner;
+use crate::client::{Inner, Settings};
 use crate::error::{EXCERPT_LEN, RAW_BODY_META, excerpt};
 use crate::operations;
 use crate::retry::{Outcome, RetryPolicy};
 use bytes::Bytes;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::ResponseBuilderExt as _;
+use reqwest::header::HeaderMap;
 use reqwest::header::{AUTHORIZATION, HeaderName, RETRY_AFTER, USER_AGENT};
-use reqwest::{Request, Response};
+use reqwest::{Request, Response, StatusCode, Version};
 use std::time::{Duration, Instant, SystemTime};
 use tracing::Instrument;
 
@@ -34,15 +35,18 @@ impl ClientHooks<Inner> for api::Client {
     }
 
     async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
-        execute(self.client(), self.inner(), request, info.operation_id).await
+        // The generated operations read the `Reply` itself (`crate::reply`);
+        // this path serves code that drives the hooks as progenitor does.
+        let url = request.url().clone();
+        let reply = execute(self.client(), self.inner(), request, info.operation_id).await?;
+        Ok(reply.into_response(url))
     }
 }
 
 /// The headers Clerk expects on every request.
 pub(crate) fn set_headers(request: &mut Request, inner: &Inner) {
+    // (progenitor's own `api-version` header is dropped at build time.)
     let headers = request.headers_mut();
-    // progenitor adds `api-version`; Clerk reads `Clerk-API-Version`.
-    headers.remove("api-version");
     headers.insert(AUTHORIZATION, inner.settings.authorization.clone());
     headers.insert(
         CLERK_API_VERSION.clone(),
@@ -57,27 +61,46 @@ pub(crate) async fn execute(
     inner: &Inner,
     request: Request,
     method_name: &str,
-) -> reqwest::Result<Response> {
-    let op = operations::find(method_name);
+) -> reqwest::Result<Reply> {
+    // The operation is looked up only when the span is recorded.
     let span = tracing::info_span!(
         "clerk.request",
         method = %request.method(),
-        path = op.map(|o| o.path).unwrap_or("?"),
-        operation = op.map(|o| o.operation_id).unwrap_or(method_name),
+        path = operations::find(method_name).map_or("?", |o| o.path),
+        operation = operations::find(method_name).map_or(method_name, |o| o.operation_id),
         status = tracing::field::Empty,
         attempts = tracing::field::Empty,
         duration_ms = tracing::field::Empty,
     );
-    send_with_retries(client, inner, request)
-        .instrument(span)
-        .await
+    let started = Instant::now();
+    let attempts = send_with_retries(client, inner, request, started);
+    // Entering a span nobody listens to on every poll is wasted work.
+    if span.is_disabled() {
+        return attempts.await.0;
+    }
+    let (result, attempts) = attempts.instrument(span.clone()).await;
+    {
+        span.record("attempts", attempts);
+        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        if let Ok(reply) = &result {
+            span.record("status", reply.status.as_u16());
+        }
+    }
+    result
 }
 
-/// A reply read whole: what one attempt produced.
-struct Reply {
-    response: http::response::Parts,
-    url: reqwest::Url,
-    body: Bytes,
+/// A reply read whole: what one attempt produced, and what a call returns.
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) version: Version,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+impl Reply {
+    pub(crate) fn status(&self) -> StatusCode {
+        self.status
+    }
 }
 
 /// Why an attempt produced no reply.
@@ -90,39 +113,46 @@ enum Failure {
     /// The retry budget ([`RetryPolicy::max_elapsed`]) ran out during the
     /// attempt.
     OutOfTime,
+    /// The attempt took longer than the client's timeout; retried like a
+    /// connection lost in flight.
+    AttemptTimedOut { timeout: Duration },
 }
 
+/// The attempts of one call; returns the last result and how many
+/// attempts were made.
 async fn send_with_retries(
     client: &reqwest::Client,
     inner: &Inner,
     mut request: Request,
-) -> reqwest::Result<Response> {
+    started: Instant,
+) -> (reqwest::Result<Reply>, u32) {
     let policy: &RetryPolicy = &inner.retry;
-    let started = Instant::now();
+    let settings = &inner.settings;
     let method = request.method().clone();
     let mut attempt = 1;
     loop {
         // A body that cannot be cloned (a stream) is sent once.
         let spare = if attempt < policy.max_attempts {
-            request.try_clone()
+            spare(&request)
         } else {
             None
         };
         // Each attempt gets what is left of the budget, so that the budget
         // bounds the whole call, not only the start of the last attempt.
         let budget = policy.max_elapsed.saturating_sub(started.elapsed());
-        let result = attempt_once(client, request, budget, inner.settings.max_response_size).await;
+        let result = attempt_once(client, request, budget, settings).await;
         let (outcome, retry_after) = match &result {
             Ok(reply) => (
-                Outcome::Status(reply.response.status),
+                Outcome::Status(reply.status),
                 reply
-                    .response
                     .headers
                     .get(RETRY_AFTER)
                     .and_then(|v| crate::retry::parse_retry_after(v, SystemTime::now())),
             ),
             Err(Failure::Http(e)) if e.is_connect() => (Outcome::ConnectFailed, None),
-            Err(Failure::Http(_)) => (Outcome::FailedInFlight, None),
+            Err(Failure::Http(_) | Failure::AttemptTimedOut { .. }) => {
+                (Outcome::FailedInFlight, None)
+            }
             Err(Failure::TooLarge { .. } | Failure::OutOfTime) => (Outcome::Final, None),
         };
         let failed = !matches!(outcome, Outcome::Status(s) if s.is_success());
@@ -144,19 +174,20 @@ async fn send_with_retries(
                 attempt += 1;
             }
             _ => {
-                let span = tracing::Span::current();
-                span.record("attempts", attempt);
-                span.record("duration_ms", started.elapsed().as_millis() as u64);
-                if let Ok(reply) = &result {
-                    span.record("status", reply.response.status.as_u16());
-                }
-                return match result {
-                    Ok(reply) => Ok(reply.into_response()),
+                let result = match result {
+                    Ok(reply) => Ok(reply),
                     Err(Failure::Http(e)) => Err(e),
                     Err(Failure::TooLarge { limit }) => {
                         Err(body::error_carrying(Box::new(ReplyTooLarge { limit })).await)
                     }
-                    // A timed-out I/O error, so that `is_timeout()` is true.
+                    // Timed-out I/O errors, so that `is_timeout()` is true.
+                    Err(Failure::AttemptTimedOut { timeout }) => {
+                        Err(body::error_carrying(Box::new(std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            AttemptTimedOut { timeout },
+                        )))
+                        .await)
+                    }
                     Err(Failure::OutOfTime) => {
                         Err(body::error_carrying(Box::new(std::io::Error::new(
                             std::io::ErrorKind::TimedOut,
@@ -167,23 +198,48 @@ async fn send_with_retries(
                         .await)
                     }
                 };
+                return (result, attempt);
             }
         }
     }
+}
+
+/// A copy of `request` for another attempt; `None` when its body is a
+/// stream, which can be sent only once.
+///
+/// `Request::try_clone` does the same and also allocates the request's
+/// extension map to copy a timeout the requests built here never carry; on a
+/// call to a local server that is a measurable part of the call.
+fn spare(request: &Request) -> Option<Request> {
+    let body = match request.body() {
+        None => None,
+        Some(body) => Some(reqwest::Body::from(Bytes::copy_from_slice(
+            body.as_bytes()?,
+        ))),
+    };
+    let mut copy = Request::new(request.method().clone(), request.url().clone());
+    *copy.headers_mut() = request.headers().clone();
+    *copy.version_mut() = request.version();
+    if let Some(timeout) = request.timeout() {
+        *copy.timeout_mut() = Some(*timeout);
+    }
+    *copy.body_mut() = body;
+    Some(copy)
 }
 
 /// One attempt: the request, then its whole body, within `budget`.
 ///
 /// The body is read here, inside the retry loop, so that a connection lost
 /// or stalled while the body arrives is retried like one lost before the
-/// status line. A success body is read up to `limit`; an error body only
-/// in part, since it is only quoted.
+/// status line. A success body is read up to the size limit; an error body
+/// only in part, since it is only quoted.
 async fn attempt_once(
     client: &reqwest::Client,
     request: Request,
     budget: Duration,
-    limit: usize,
+    settings: &Settings,
 ) -> Result<Reply, Failure> {
+    let limit = settings.max_response_size;
     let exchange = async {
         let mut response = client.execute(request).await.map_err(Failure::Http)?;
         let body = if response.status().is_success() {
@@ -196,41 +252,50 @@ async fn attempt_once(
         } else {
             body::read_prefix(&mut response, MAX_ERROR_BODY).await
         };
-        let url = response.url().clone();
-        let response: http::Response<reqwest::Body> = response.into();
-        let (response, _) = response.into_parts();
         Ok(Reply {
-            response,
-            url,
+            status: response.status(),
+            version: response.version(),
+            headers: std::mem::take(response.headers_mut()),
             body,
         })
     };
-    match tokio::time::timeout(budget, exchange).await {
-        Ok(result) => result,
-        Err(_) => Err(Failure::OutOfTime),
+    // One timer per attempt: the attempt's own timeout, or what is left of
+    // the budget when that is shorter (or when the HTTP client is the
+    // user's, whose timeouts are its own).
+    match settings.attempt_timeout {
+        Some(timeout) if timeout < budget => match tokio::time::timeout(timeout, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(Failure::AttemptTimedOut { timeout }),
+        },
+        _ => match tokio::time::timeout(budget, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(Failure::OutOfTime),
+        },
     }
 }
 
 impl Reply {
-    /// The reply as the generated code expects it; an error body made
-    /// decodable.
-    fn into_response(self) -> Response {
+    /// The reply as a `reqwest::Response`, for the hook path; an error body
+    /// made decodable.
+    fn into_response(self, url: reqwest::Url) -> Response {
         let Reply {
-            response: parts,
-            url,
+            status,
+            version,
+            headers,
             body,
         } = self;
-        let (body, rewritten) = if parts.status.as_u16() >= 400 {
+        let (body, rewritten) = if status.as_u16() >= 400 {
             (decodable_error(body), true)
         } else {
             (body, false)
         };
         let mut builder = http::Response::builder()
-            .status(parts.status)
-            .version(parts.version)
+            .status(status)
+            .version(version)
             .url(url);
-        if let Some(headers) = builder.headers_mut() {
-            *headers = parts.headers;
+        if let Some(slot) = builder.headers_mut() {
+            *slot = headers;
+            let headers = slot;
             if rewritten {
                 headers.insert(
                     reqwest::header::CONTENT_TYPE,
@@ -247,7 +312,7 @@ impl Reply {
             // the status is the least surprising fallback.
             Err(_) => {
                 let mut response = http::Response::new(Bytes::new());
-                *response.status_mut() = parts.status;
+                *response.status_mut() = status;
                 Response::from(response)
             }
         }
@@ -310,12 +375,30 @@ impl std::fmt::Display for OutOfTime {
 
 impl std::error::Error for OutOfTime {}
 
+/// Carried by the error of an attempt that outlasted the client's timeout.
+#[derive(Debug)]
+pub(crate) struct AttemptTimedOut {
+    timeout: Duration,
+}
+
+impl std::fmt::Display for AttemptTimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "no complete reply within the request timeout of {:?} (ClerkBuilder::timeout)",
+            self.timeout
+        )
+    }
+}
+
+impl std::error::Error for AttemptTimedOut {}
+
 /// Runs a hand-written request through the same hooks as generated ones.
 pub(crate) async fn send(
     clerk: &crate::Clerk,
     mut request: Request,
     method_name: &'static str,
-) -> reqwest::Result<Response> {
+) -> reqwest::Result<Reply> {
     set_headers(&mut request, clerk.api().inner());
     execute(clerk.http(), clerk.api().inner(), request, method_name).await
 }

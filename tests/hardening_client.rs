@@ -305,6 +305,8 @@ async fn a_body_that_stalls_is_retried_for_get_and_not_for_post() {
         .send()
         .await;
     assert!(matches!(&created, Err(e) if e.is_timeout()), "{created:?}");
+    let message = format!("{}", created.unwrap_err());
+    assert!(message.contains("request timeout of 300ms"), "{message}");
     assert_eq!(server.requests().len(), 1, "POST is sent once");
 }
 

@@ -92,7 +92,7 @@ impl<'r> Context<'r> {
         }
         ctx.uses_suffixed_cookies = ctx.choose_suffixed_cookies();
         ctx.session_in_cookie = ctx.suffixed_or_not(SESSION);
-        ctx.refresh_in_cookie = cookies.non_empty(&ctx.suffixed(REFRESH));
+        ctx.refresh_in_cookie = ctx.suffixed_cookie(REFRESH);
         ctx.client_uat = ctx
             .suffixed_or_not(CLIENT_UAT)
             .map(js_parse_int)
@@ -183,13 +183,26 @@ impl<'r> Context<'r> {
             .map(|(_, v)| v.into_owned())
     }
 
-    fn suffixed(&self, name: &str) -> String {
-        format!("{name}_{}", self.inner.suffix)
+    /// The cookie `<name>_<suffix>`, when not empty (looked up without building its name:
+    /// this runs several times on every request).
+    fn suffixed_cookie(&self, name: &str) -> Option<&'r str> {
+        let suffix = self.inner.suffix.as_str();
+        let cookies: &'r Cookies<'r> = self.cookies;
+        cookies
+            .iter()
+            .find(|(cookie, _)| {
+                cookie
+                    .strip_prefix(name)
+                    .and_then(|rest| rest.strip_prefix('_'))
+                    == Some(suffix)
+            })
+            .map(|(_, value)| value)
+            .filter(|value| !value.is_empty())
     }
 
     fn suffixed_or_not(&self, name: &str) -> Option<&'r str> {
         if self.uses_suffixed_cookies {
-            self.cookies.non_empty(&self.suffixed(name))
+            self.suffixed_cookie(name)
         } else {
             self.cookies.non_empty(name)
         }
@@ -200,9 +213,9 @@ impl<'r> Context<'r> {
     /// other applications on the same domain may share.
     fn choose_suffixed_cookies(&self) -> bool {
         let cookies = self.cookies;
-        let suffixed_uat = cookies.non_empty(&self.suffixed(CLIENT_UAT));
+        let suffixed_uat = self.suffixed_cookie(CLIENT_UAT);
         let uat = cookies.non_empty(CLIENT_UAT);
-        let suffixed_session = cookies.non_empty(&self.suffixed(SESSION)).unwrap_or("");
+        let suffixed_session = self.suffixed_cookie(SESSION).unwrap_or("");
         let session = cookies.non_empty(SESSION).unwrap_or("");
 
         let decoded = (!session.is_empty())
@@ -260,15 +273,21 @@ impl<'r> Context<'r> {
 
     /// The referrer is a page of another origin than the request's.
     pub(super) fn cross_origin_referrer(&self) -> bool {
-        let (Some(referrer), Some(url)) = (self.header(REFERER.as_str()), self.url()) else {
+        let Some(referrer) = self.header(REFERER.as_str()) else {
             return false;
         };
-        match Url::parse(referrer) {
-            Ok(referrer) => {
-                referrer.origin().ascii_serialization() != url.origin().ascii_serialization()
-            }
-            Err(_) => false,
-        }
+        // Only the origin is compared: the request's is read without rebuilding its whole
+        // URL, which a signed-in request otherwise never needs.
+        let request_origin = match self.url.get() {
+            Some(url) => url.as_ref().map(Url::origin),
+            None => request_base(self.uri, self.headers).map(|base| base.origin()),
+        };
+        let (Some(request_origin), Ok(referrer)) = (request_origin, Url::parse(referrer)) else {
+            return false;
+        };
+        // Both are tuple origins (http and https URLs), so equality is that of their
+        // serializations.
+        referrer.origin() != request_origin
     }
 
     /// The referrer is Clerk's: the Frontend API, the instance's Account Portal, or (for
@@ -326,10 +345,18 @@ fn parse_authorization(value: &str) -> Option<&str> {
 /// The URL the browser asked for: the first `x-forwarded-host` and `x-forwarded-proto` values
 /// when present, else the `Host` header and the request's own scheme (`http` when unknown).
 pub(super) fn request_url(uri: &Uri, headers: &HeaderMap) -> Option<Url> {
+    let mut url = request_base(uri, headers)?;
+    // The path is set, not joined: `//evil.example/x` stays a path of this origin.
+    url.set_path(uri.path());
+    url.set_query(uri.query());
+    Some(url)
+}
+
+/// The scheme and host of [`request_url`], without its path and query.
+fn request_base(uri: &Uri, headers: &HeaderMap) -> Option<Url> {
     let first = |name: &str| header(headers, name).map(|v| v.split(',').next().unwrap_or(""));
     let scheme = uri.scheme_str().unwrap_or("http");
     let host = header(headers, HOST.as_str()).or_else(|| uri.authority().map(|a| a.as_str()));
-    let initial = host.and_then(|host| Url::parse(&format!("{scheme}://{host}")).ok());
     let forwarded = match (
         first("x-forwarded-host").or(host),
         first("x-forwarded-proto"),
@@ -340,14 +367,11 @@ pub(super) fn request_url(uri: &Uri, headers: &HeaderMap) -> Option<Url> {
         }
         _ => None,
     };
-    let mut url = forwarded.or(initial)?;
-    if url.cannot_be_a_base() {
-        return None;
-    }
-    // The path is set, not joined: `//evil.example/x` stays a path of this origin.
-    url.set_path(uri.path());
-    url.set_query(uri.query());
-    Some(url)
+    let url = match forwarded {
+        Some(url) => url,
+        None => Url::parse(&format!("{scheme}://{host}", host = host?)).ok()?,
+    };
+    (!url.cannot_be_a_base()).then_some(url)
 }
 
 /// Rewrites the query of `url` as the browser's `URLSearchParams` would after a change:
