@@ -276,6 +276,9 @@ impl<'r> Context<'r> {
         let Some(referrer) = self.header(REFERER.as_str()) else {
             return false;
         };
+        if same_origin_by_text(referrer, self.uri, self.headers) {
+            return false;
+        }
         // Only the origin is compared: the request's is read without rebuilding its whole
         // URL, which a signed-in request otherwise never needs.
         let request_origin = match self.url.get() {
@@ -350,6 +353,51 @@ pub(super) fn request_url(uri: &Uri, headers: &HeaderMap) -> Option<Url> {
     url.set_path(uri.path());
     url.set_query(uri.query());
     Some(url)
+}
+
+/// The common case of a same-origin referrer, told without parsing URLs: the referrer is
+/// `<scheme>://<host>` of the request, alone or followed by a path. Only a plain lowercase
+/// host name or address, with a short port or none, is taken this way: such a base always
+/// parses, and its authority ends where the referrer's does, so both have the same origin.
+/// Anything else is left to the URL parser (`false` here means "not known to be same").
+fn same_origin_by_text(referrer: &str, uri: &Uri, headers: &HeaderMap) -> bool {
+    let first = |name: &str| header(headers, name).map(|v| v.split(',').next().unwrap_or(""));
+    let scheme = uri.scheme_str().unwrap_or("http");
+    let Some(host) = first("x-forwarded-host")
+        .or_else(|| header(headers, HOST.as_str()))
+        .or_else(|| uri.authority().map(|a| a.as_str()))
+    else {
+        return false;
+    };
+    let proto = first("x-forwarded-proto")
+        .filter(|p| !p.is_empty())
+        .unwrap_or(scheme);
+    if !matches!(proto, "http" | "https") || !plain_host(host) {
+        return false;
+    }
+    let Some(rest) = referrer
+        .strip_prefix(proto)
+        .and_then(|r| r.strip_prefix("://"))
+        .and_then(|r| r.strip_prefix(host))
+    else {
+        return false;
+    };
+    rest.is_empty() || rest.starts_with('/')
+}
+
+/// `name` or `name:port`: lowercase letters, digits, dots and hyphens, starting with a letter
+/// or digit, and a port of at most four digits.
+fn plain_host(host: &str) -> bool {
+    let (name, port) = match host.split_once(':') {
+        Some((name, port)) => (name, Some(port)),
+        None => (host, None),
+    };
+    let name_ok = name.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+    let port_ok = port.is_none_or(|p| (1..=4).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
+    name_ok && port_ok
 }
 
 /// The scheme and host of [`request_url`], without its path and query.
@@ -495,6 +543,66 @@ pub(super) fn js_number(text: &str) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_textual_same_origin_check_agrees_with_the_url_parser() {
+        let hosts = [
+            "app.example.com",
+            "app.example.com:8443",
+            "app.example.com:443",
+            "APP.example.com",
+            "127.0.0.1:3000",
+            "xn--bcher-kva.example",
+            "a.b-c.example:99999",
+            "evil.example@app.example.com",
+            "app.example.com/x",
+            "",
+        ];
+        let referrers = [
+            "https://app.example.com",
+            "https://app.example.com/",
+            "https://app.example.com/page?x=1",
+            "https://app.example.com:443/",
+            "https://app.example.com:8443/a",
+            "http://app.example.com/",
+            "https://app.example.com.evil.example/",
+            "https://app.example.comx/",
+            "https://app.example.com@evil.example/",
+            "https://127.0.0.1:3000/",
+            "https://127.0.0.1:30000/",
+            "https://xn--bcher-kva.example/",
+            "about:blank",
+            "not a url",
+        ];
+        let mut fast = 0;
+        for host in hosts {
+            for proto in [None, Some("https"), Some("http"), Some("HTTPS")] {
+                let mut headers = HeaderMap::new();
+                if !host.is_empty() {
+                    headers.insert(HOST, host.parse().expect("header value"));
+                }
+                if let Some(proto) = proto {
+                    headers.insert("x-forwarded-proto", proto.parse().expect("header value"));
+                }
+                let uri: Uri = "/dashboard".parse().expect("uri");
+                for referrer in referrers {
+                    if !same_origin_by_text(referrer, &uri, &headers) {
+                        continue;
+                    }
+                    fast += 1;
+                    let request = request_base(&uri, &headers).expect("a base that parses");
+                    let referrer_url = Url::parse(referrer).expect("a referrer that parses");
+                    assert_eq!(
+                        request.origin(),
+                        referrer_url.origin(),
+                        "{host} {proto:?} {referrer}"
+                    );
+                }
+            }
+        }
+        // The common cases take the fast path: the plain hosts with their own scheme.
+        assert_eq!(fast, 9);
+    }
 
     #[test]
     fn authorization_header_as_clerk_reads_it() {
