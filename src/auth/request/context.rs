@@ -1,6 +1,7 @@
 //! What one request says: its URL as the browser sees it, its headers, and the Clerk cookies
 //! and query parameters, with the choice between suffixed and unsuffixed cookies made.
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use http::header::{ACCEPT, AUTHORIZATION, HOST, ORIGIN, REFERER};
@@ -38,7 +39,7 @@ pub(super) struct Context<'r> {
     decoded: Mutex<Vec<(String, Option<Arc<Unverified>>)>>,
     pub token_in_header: Option<&'r str>,
     /// Where handshakes go: the proxy, the satellite's Frontend API, or the key's.
-    pub frontend_api: String,
+    pub frontend_api: Cow<'r, str>,
     pub uses_suffixed_cookies: bool,
     pub session_in_cookie: Option<&'r str>,
     pub refresh_in_cookie: Option<&'r str>,
@@ -68,7 +69,7 @@ impl<'r> Context<'r> {
             url: OnceLock::new(),
             decoded: Mutex::new(Vec::new()),
             token_in_header: header(headers, AUTHORIZATION.as_str()).and_then(parse_authorization),
-            frontend_api: String::new(),
+            frontend_api: Cow::Borrowed(""),
             uses_suffixed_cookies: false,
             session_in_cookie: None,
             refresh_in_cookie: None,
@@ -79,12 +80,12 @@ impl<'r> Context<'r> {
             loop_counter: 0.0,
         };
         ctx.frontend_api = match &inner.proxy_url {
-            Some(ProxyUrl::Absolute(proxy)) => proxy.clone(),
+            Some(ProxyUrl::Absolute(proxy)) => Cow::Borrowed(proxy.as_str()),
             Some(ProxyUrl::Relative(path)) => match ctx.url() {
-                Some(url) => format!("{}{path}", url.origin().ascii_serialization()),
-                None => path.clone(),
+                Some(url) => Cow::Owned(format!("{}{path}", url.origin().ascii_serialization())),
+                None => Cow::Borrowed(path.as_str()),
             },
-            None => inner.original_frontend_api.clone(),
+            None => Cow::Borrowed(inner.original_frontend_api.as_str()),
         };
         if inner.publishable_key.is_none() {
             // Machine tokens only: no cookie is read.
@@ -309,7 +310,7 @@ impl<'r> Context<'r> {
                 .ok()
                 .and_then(|u| u.host_str().map(str::to_owned))
         } else {
-            Some(fapi.clone())
+            Some(fapi.to_string())
         };
         if !fapi.is_empty() && fapi_host.as_deref() == Some(host) {
             return true;
@@ -392,11 +393,15 @@ fn plain_host(host: &str) -> bool {
         Some((name, port)) => (name, Some(port)),
         None => (host, None),
     };
-    let name_ok = name.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+    let name_ok = name
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphanumeric())
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
-    let port_ok = port.is_none_or(|p| (1..=4).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
+    let port_ok =
+        port.is_none_or(|p| (1..=4).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
     name_ok && port_ok
 }
 

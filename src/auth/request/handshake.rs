@@ -109,7 +109,7 @@ impl Flow<'_> {
         let redirect_url = without_params(request_url, &[DEV_BROWSER, LEGACY_DEV_BROWSER]);
         let fapi = &ctx.frontend_api;
         let base = if fapi.starts_with("http") {
-            fapi.clone()
+            fapi.to_string()
         } else {
             format!("https://{fapi}")
         };
