@@ -372,12 +372,23 @@ fn rewrite_setters(
 ///
 /// In every `send()`: the return type becomes `crate::Result<T>` (`()` for
 /// replies without a body); the request goes out through
-/// `crate::reply::send` (the same client hooks); a success body is decoded
+/// `crate::reply::send` (the transport every call shares: headers, retries,
+/// tracing); a success body is decoded
 /// by `crate::reply::decode`, whose error names the operation and the JSON
 /// path of the failing field; an error reply becomes `crate::Error::Api`
 /// through `crate::reply::error`; an invalid parameter becomes
 /// `crate::Error::InvalidRequest`. Returns the number of `send()`s rewritten.
 pub fn one_error_type(file: &mut syn::File) -> Result<usize, String> {
+    each_send(file, "one_error_type", rewrite_send)
+}
+
+/// Runs `rewrite` on every `send()` of the builder module; returns how many there are, and
+/// fails when there is none or `rewrite` fails (naming the step and the builder).
+fn each_send(
+    file: &mut syn::File,
+    step: &str,
+    rewrite: fn(&mut syn::ImplItemFn) -> Result<(), String>,
+) -> Result<usize, String> {
     let builder =
         module_mut(&mut file.items, "builder").ok_or("generated code has no `builder` module")?;
     let mut count = 0;
@@ -393,12 +404,12 @@ pub fn one_error_type(file: &mut syn::File) -> Result<usize, String> {
             if f.sig.ident != "send" {
                 continue;
             }
-            rewrite_send(f).map_err(|e| format!("one_error_type: {owner}::send: {e}"))?;
+            rewrite(f).map_err(|e| format!("{step}: {owner}::send: {e}"))?;
             count += 1;
         }
     }
     if count == 0 {
-        return Err("one_error_type: no send() found".into());
+        return Err(format!("{step}: no send() found"));
     }
     Ok(count)
 }
@@ -410,30 +421,7 @@ pub fn one_error_type(file: &mut syn::File) -> Result<usize, String> {
 /// call). Returns the number of `send()`s changed; fails when one has no
 /// such header, since then progenitor's output changed.
 pub fn drop_api_version_header(file: &mut syn::File) -> Result<usize, String> {
-    let builder =
-        module_mut(&mut file.items, "builder").ok_or("generated code has no `builder` module")?;
-    let mut count = 0;
-    for item in builder.iter_mut() {
-        let syn::Item::Impl(imp) = item else { continue };
-        let Some(owner) = self_name(imp) else {
-            continue;
-        };
-        for impl_item in &mut imp.items {
-            let syn::ImplItem::Fn(f) = impl_item else {
-                continue;
-            };
-            if f.sig.ident != "send" {
-                continue;
-            }
-            drop_api_version(f)
-                .map_err(|e| format!("drop_api_version_header: {owner}::send: {e}"))?;
-            count += 1;
-        }
-    }
-    if count == 0 {
-        return Err("drop_api_version_header: no send() found".into());
-    }
-    Ok(count)
+    each_send(file, "drop_api_version_header", drop_api_version)
 }
 
 fn drop_api_version(f: &mut syn::ImplItemFn) -> Result<(), String> {

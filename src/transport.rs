@@ -1,8 +1,9 @@
-//! What happens to every request: headers, retries, tracing, and error
-//! bodies made decodable.
+//! What happens to every request: headers, retries, tracing, and the reply
+//! read whole within the time allowed.
 //!
-//! It lives in progenitor's client hooks, so the generated operations and the
-//! hand-written ones (uploads) go through the same code.
+//! The generated operations (through `crate::reply`), the hand-written ones
+//! (uploads) and progenitor's client hooks all go through `execute`, which
+//! returns the reply as read: status, headers and body.
 
 use crate::api;
 use crate::body;
@@ -79,12 +80,10 @@ pub(crate) async fn execute(
         return attempts.await.0;
     }
     let (result, attempts) = attempts.instrument(span.clone()).await;
-    {
-        span.record("attempts", attempts);
-        span.record("duration_ms", started.elapsed().as_millis() as u64);
-        if let Ok(reply) = &result {
-            span.record("status", reply.status.as_u16());
-        }
+    span.record("attempts", attempts);
+    span.record("duration_ms", started.elapsed().as_millis() as u64);
+    if let Ok(reply) = &result {
+        span.record("status", reply.status.as_u16());
     }
     result
 }
@@ -95,12 +94,6 @@ pub(crate) struct Reply {
     pub(crate) version: Version,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Bytes,
-}
-
-impl Reply {
-    pub(crate) fn status(&self) -> StatusCode {
-        self.status
-    }
 }
 
 /// Why an attempt produced no reply.
@@ -275,6 +268,10 @@ async fn attempt_once(
 }
 
 impl Reply {
+    pub(crate) fn status(&self) -> StatusCode {
+        self.status
+    }
+
     /// The reply as a `reqwest::Response`, for the hook path; an error body
     /// made decodable.
     fn into_response(self, url: reqwest::Url) -> Response {
