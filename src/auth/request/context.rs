@@ -362,17 +362,13 @@ pub(super) fn request_url(uri: &Uri, headers: &HeaderMap) -> Option<Url> {
 /// parses, and its authority ends where the referrer's does, so both have the same origin.
 /// Anything else is left to the URL parser (`false` here means "not known to be same").
 fn same_origin_by_text(referrer: &str, uri: &Uri, headers: &HeaderMap) -> bool {
-    let first = |name: &str| header(headers, name).map(|v| v.split(',').next().unwrap_or(""));
-    let scheme = uri.scheme_str().unwrap_or("http");
-    let Some(host) = first("x-forwarded-host")
-        .or_else(|| header(headers, HOST.as_str()))
-        .or_else(|| uri.authority().map(|a| a.as_str()))
+    let Authority {
+        forwarded: (Some(host), proto),
+        ..
+    } = Authority::of(uri, headers)
     else {
         return false;
     };
-    let proto = first("x-forwarded-proto")
-        .filter(|p| !p.is_empty())
-        .unwrap_or(scheme);
     if !matches!(proto, "http" | "https") || !plain_host(host) {
         return false;
     }
@@ -407,17 +403,13 @@ fn plain_host(host: &str) -> bool {
 
 /// The scheme and host of [`request_url`], without its path and query.
 fn request_base(uri: &Uri, headers: &HeaderMap) -> Option<Url> {
-    let first = |name: &str| header(headers, name).map(|v| v.split(',').next().unwrap_or(""));
-    let scheme = uri.scheme_str().unwrap_or("http");
-    let host = header(headers, HOST.as_str()).or_else(|| uri.authority().map(|a| a.as_str()));
-    let forwarded = match (
-        first("x-forwarded-host").or(host),
-        first("x-forwarded-proto"),
-    ) {
-        (Some(host), proto) if !host.is_empty() => {
-            let proto = proto.filter(|p| !p.is_empty()).unwrap_or(scheme);
-            Url::parse(&format!("{proto}://{host}")).ok()
-        }
+    let Authority {
+        scheme,
+        host,
+        forwarded,
+    } = Authority::of(uri, headers);
+    let forwarded = match forwarded {
+        (Some(host), proto) if !host.is_empty() => Url::parse(&format!("{proto}://{host}")).ok(),
         _ => None,
     };
     let url = match forwarded {
@@ -425,6 +417,31 @@ fn request_base(uri: &Uri, headers: &HeaderMap) -> Option<Url> {
         None => Url::parse(&format!("{scheme}://{host}", host = host?)).ok()?,
     };
     (!url.cannot_be_a_base()).then_some(url)
+}
+
+/// Where the browser sent the request: the request's own scheme and `Host`, and the host and
+/// scheme a proxy reports (the first `x-forwarded-host` / `x-forwarded-proto` values, each
+/// falling back to the request's own).
+struct Authority<'h> {
+    scheme: &'h str,
+    host: Option<&'h str>,
+    forwarded: (Option<&'h str>, &'h str),
+}
+
+impl<'h> Authority<'h> {
+    fn of(uri: &'h Uri, headers: &'h HeaderMap) -> Self {
+        let first = |name: &str| header(headers, name).map(|v| v.split(',').next().unwrap_or(""));
+        let scheme = uri.scheme_str().unwrap_or("http");
+        let host = header(headers, HOST.as_str()).or_else(|| uri.authority().map(|a| a.as_str()));
+        let proto = first("x-forwarded-proto")
+            .filter(|p| !p.is_empty())
+            .unwrap_or(scheme);
+        Self {
+            scheme,
+            host,
+            forwarded: (first("x-forwarded-host").or(host), proto),
+        }
+    }
 }
 
 /// Rewrites the query of `url` as the browser's `URLSearchParams` would after a change:
