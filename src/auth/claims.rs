@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use super::jwt::ClaimSet;
+
 /// The claims of a verified session token (or of a token from a custom JWT template).
 ///
 /// Standard and Clerk claims are typed fields; organization claims of both token versions are
@@ -76,7 +78,7 @@ impl SessionClaims {
     }
 
     /// Builds the typed view from verified claims. `sub` and `exp` were checked by the caller.
-    pub(crate) fn from_verified(raw: Map<String, Value>, sub: String, times: Times) -> Self {
+    pub(crate) fn from_verified(raw: ClaimSet, sub: String, times: Times) -> Self {
         let version = raw.get("v").and_then(Value::as_u64).unwrap_or(1);
         let (organization, features, plans) = if version >= 2 {
             let features = raw
@@ -112,7 +114,7 @@ impl SessionClaims {
             organization,
             features,
             plans,
-            raw: Arc::new(raw),
+            raw,
         }
     }
 }

@@ -1,5 +1,7 @@
 //! JWT structure: splitting, decoding, and the claim checks shared by all JWT kinds.
 
+use std::sync::Arc;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
@@ -81,18 +83,41 @@ pub(crate) enum HeaderType {
     AccessToken,
 }
 
+/// A JWT payload parsed as a JSON object, shared between what read it and the claims built
+/// from it.
+pub(crate) type ClaimSet = Arc<Map<String, Value>>;
+
 /// A JWT split into its parts, with the header decoded and the rest still encoded.
 pub(crate) struct Jwt<'t> {
     pub header: Header,
     /// `<header>.<payload>`, the bytes the signature covers.
     pub signing_input: &'t [u8],
-    /// Decoded payload bytes; parsed as JSON only once the signature holds.
-    payload: Vec<u8>,
+    payload: Payload,
     signature: &'t str,
+}
+
+/// The payload as the verifier holds it until the signature is checked.
+enum Payload {
+    /// Decoded bytes, parsed as JSON only once the signature holds.
+    Decoded(Vec<u8>),
+    /// Parsed already by a caller that had to read claims before verifying (the web-app
+    /// flow compares `iat` with `__client_uat`), so that the work is not done twice.
+    Parsed(ClaimSet),
 }
 
 impl<'t> Jwt<'t> {
     pub(crate) fn parse(token: &'t str) -> Result<Self, SignedOutReason> {
+        Self::parse_with(token, None)
+    }
+
+    /// [`parse`](Self::parse), given the claims of this very token when the caller parsed
+    /// them already: its payload decoded by the same strict base64url rules (no padding, no
+    /// stray bits) and parsed as a JSON object. They are trusted only once the signature,
+    /// which covers the encoded payload, holds.
+    pub(crate) fn parse_with(
+        token: &'t str,
+        parsed: Option<ClaimSet>,
+    ) -> Result<Self, SignedOutReason> {
         let mut parts = token.split('.');
         let (Some(header), Some(payload), Some(signature), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -110,9 +135,14 @@ impl<'t> Jwt<'t> {
         let header: Header =
             serde_json::from_slice(&header_json).map_err(|_| SignedOutReason::Malformed)?;
         // Structure first: a payload that isn't even base64url is malformed, whoever signed it.
-        let payload = URL_SAFE_NO_PAD
-            .decode(payload)
-            .map_err(|_| SignedOutReason::Malformed)?;
+        let payload = match parsed {
+            Some(claims) => Payload::Parsed(claims),
+            None => Payload::Decoded(
+                URL_SAFE_NO_PAD
+                    .decode(payload)
+                    .map_err(|_| SignedOutReason::Malformed)?,
+            ),
+        };
         let signing_len = token.len() - signature.len() - 1;
         Ok(Self {
             header,
@@ -128,9 +158,14 @@ impl<'t> Jwt<'t> {
             .map_err(|_| SignedOutReason::Malformed)
     }
 
-    /// Decodes the payload; call only after the signature has been checked.
-    pub(crate) fn claims(&self) -> Result<Map<String, Value>, SignedOutReason> {
-        serde_json::from_slice(&self.payload).map_err(|_| SignedOutReason::Malformed)
+    /// The payload's claims; call only after the signature has been checked.
+    pub(crate) fn claims(&self) -> Result<ClaimSet, SignedOutReason> {
+        match &self.payload {
+            Payload::Decoded(bytes) => serde_json::from_slice(bytes)
+                .map(Arc::new)
+                .map_err(|_| SignedOutReason::Malformed),
+            Payload::Parsed(claims) => Ok(claims.clone()),
+        }
     }
 }
 

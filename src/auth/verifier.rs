@@ -14,7 +14,7 @@ use super::backend::{Backend, BackendError, DEFAULT_API_URL, HttpBackend};
 use super::cache::{self, Digest, TokenCache, TokenCacheStats};
 use super::claims::{SessionClaims, Times};
 use super::extract::{TokenSource, cookie_suffix, find_token};
-use super::jwt::{self, Category, HeaderType, Jwt};
+use super::jwt::{self, Category, ClaimSet, HeaderType, Jwt};
 use super::keys::{Algorithm, CachePolicy, JwksCache, KeyLookup, VerifyKey, parse_jwks};
 use super::{ConfigError, MachineClaims, SignedOutReason, TokenKind, TokenKinds};
 
@@ -762,6 +762,17 @@ impl Verifier {
         token: &str,
         accept: TokenKinds,
     ) -> Result<Principal, SignedOutReason> {
+        self.verify_token_parsed(token, accept, None).await
+    }
+
+    /// [`verify_token`](Self::verify_token), given the token's claims when the caller parsed
+    /// them already (see [`Jwt::parse_with`] for what they must be).
+    pub(crate) async fn verify_token_parsed(
+        &self,
+        token: &str,
+        accept: TokenKinds,
+        parsed: Option<ClaimSet>,
+    ) -> Result<Principal, SignedOutReason> {
         if let Some(kind) = self.screen(token, accept)? {
             return self.verify_opaque(kind, token).await;
         }
@@ -771,7 +782,7 @@ impl Verifier {
             Lookup::Hit(result) => return result,
             Lookup::Miss(digest) => digest,
         };
-        let checked = self.check_header(token, accept)?;
+        let checked = self.check_header(token, accept, parsed)?;
         let key = self.key_for(checked.jwt.header.kid.as_deref()).await?;
         let (principal, times) = self.check_rest(&checked, &key, accept)?;
         self.remember(digest, &principal, times, generation);
@@ -801,7 +812,7 @@ impl Verifier {
             Lookup::Hit(result) => return result,
             Lookup::Miss(digest) => digest,
         };
-        let checked = self.check_header(token, accept)?;
+        let checked = self.check_header(token, accept, None)?;
         let key = self.key_at_hand(checked.jwt.header.kid.as_deref())?;
         let (principal, times) = self.check_rest(&checked, &key, accept)?;
         self.remember(digest, &principal, times, generation);
@@ -860,9 +871,10 @@ impl Verifier {
         &self,
         token: &'t str,
         accept: TokenKinds,
+        parsed: Option<ClaimSet>,
     ) -> Result<HeaderChecked<'t>, SignedOutReason> {
         let inner = &*self.inner;
-        let jwt = Jwt::parse(token)?;
+        let jwt = Jwt::parse_with(token, parsed)?;
 
         // What the header says the token is; an M2M JWT without `cat` is only recognizable by
         // its `sub`, after the signature check.
@@ -953,7 +965,12 @@ impl Verifier {
                 Principal::Session(Box::new(SessionClaims::from_verified(claims, sub, times)))
             }
             machine => {
-                Principal::Machine(Box::new(MachineClaims::from_jwt(machine, claims, sub, exp)))
+                Principal::Machine(Box::new(MachineClaims::from_jwt(
+                    machine,
+                    Arc::unwrap_or_clone(claims),
+                    sub,
+                    exp,
+                )))
             }
         };
         Ok((principal, times))

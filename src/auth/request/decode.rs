@@ -5,10 +5,15 @@
 //! expired token belongs to. Nothing read here is trusted for authentication; a token is only
 //! accepted after the [`Verifier`](crate::auth::Verifier) checked it.
 
+use std::sync::Arc;
+
 use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde::Deserialize;
 use serde_json::Value;
+
+use crate::auth::jwt::ClaimSet;
 
 /// URL-safe base64 that tolerates padding and stray trailing bits, as the JavaScript SDK's
 /// decoder does, so that both read the same tokens.
@@ -26,23 +31,14 @@ pub(crate) struct Header {
     cat: Option<Value>,
 }
 
-/// The claims the decisions read; others (organization, features, custom claims) are
-/// skipped without being built, which keeps this cheap next to the verification itself.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub(crate) struct Payload {
-    iss: Option<Value>,
-    sub: Option<Value>,
-    sid: Option<Value>,
-    azp: Option<Value>,
-    iat: Option<Value>,
-    exp: Option<Value>,
-}
-
-/// A JWT's header and payload, unverified.
+/// A JWT's header and claims, unverified.
 #[derive(Debug, Clone)]
 pub(crate) struct Unverified {
     pub header: Header,
-    pub payload: Payload,
+    claims: ClaimSet,
+    /// The payload decoded by the verifier's own strict base64url rules, so that the claims
+    /// are what it would parse and can be handed to it instead of parsing them again.
+    strict: bool,
     /// Three runs of base64url characters separated by dots, nothing else.
     pub jwt_format: bool,
 }
@@ -69,12 +65,22 @@ impl Unverified {
             return None;
         }
         let header = serde_json::from_slice(&LOOSE_URL_SAFE.decode(header).ok()?).ok()?;
-        let payload = serde_json::from_slice(&LOOSE_URL_SAFE.decode(payload).ok()?).ok()?;
+        let (payload, strict) = match URL_SAFE_NO_PAD.decode(payload) {
+            Ok(bytes) => (bytes, true),
+            Err(_) => (LOOSE_URL_SAFE.decode(payload).ok()?, false),
+        };
+        let claims = Arc::new(serde_json::from_slice(&payload).ok()?);
         Some(Self {
             header,
-            payload,
+            claims,
+            strict,
             jwt_format,
         })
+    }
+
+    /// The claims, for the verifier, when it would read the same ones from the token.
+    pub(crate) fn claims_for_verifier(&self) -> Option<ClaimSet> {
+        self.strict.then(|| self.claims.clone())
     }
 
     /// A header member; only `typ` and `cat` are read.
@@ -90,19 +96,9 @@ impl Unverified {
         self.header_value(name).and_then(Value::as_str)
     }
 
-    /// A claim (`iss`, `sub`, `sid`, `azp`, `iat` or `exp`), JSON `null` counting as absent.
+    /// A claim, JSON `null` counting as absent.
     pub(crate) fn claim(&self, name: &str) -> Option<&Value> {
-        let p = &self.payload;
-        match name {
-            "iss" => p.iss.as_ref(),
-            "sub" => p.sub.as_ref(),
-            "sid" => p.sid.as_ref(),
-            "azp" => p.azp.as_ref(),
-            "iat" => p.iat.as_ref(),
-            "exp" => p.exp.as_ref(),
-            _ => None,
-        }
-        .filter(|v| !v.is_null())
+        self.claims.get(name).filter(|v| !v.is_null())
     }
 
     pub(crate) fn claim_str(&self, name: &str) -> Option<&str> {
@@ -189,6 +185,22 @@ mod tests {
                 "{signature}"
             );
         }
+    }
+
+    #[test]
+    fn claims_go_to_the_verifier_only_when_it_would_decode_the_same() {
+        // {"sub":"u"} without padding: what the verifier's strict decoder reads.
+        let canonical = Unverified::decode("e30.eyJzdWIiOiJ1In0.c2ln").expect("decodes");
+        let handed = canonical.claims_for_verifier().expect("strict");
+        assert_eq!(handed.get("sub"), Some(&Value::from("u")));
+        // Padding, or stray bits in the last character, decode loosely only.
+        for token in ["e30.eyJzdWIiOiJ1In0=.c2ln", "e30.eyJzdWIiOiJ1In1.c2ln"] {
+            let loose = Unverified::decode(token).expect("decodes loosely");
+            assert_eq!(loose.claim_str("sub"), Some("u"), "{token}");
+            assert!(loose.claims_for_verifier().is_none(), "{token}");
+        }
+        // A payload that is JSON but not an object is no token.
+        assert!(Unverified::decode("e30.WzFd.c2ln").is_none());
     }
 
     #[test]

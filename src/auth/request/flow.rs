@@ -166,7 +166,11 @@ impl<'r> Flow<'r> {
         if decoded.header_value("typ").is_some_and(|t| t != "JWT") {
             return Err(SignedOutReason::Malformed);
         }
-        match verifier.verify_token(token, TokenKinds::SESSION).await {
+        // The claims read above are handed over, so that they are parsed once.
+        match verifier
+            .verify_token_parsed(token, TokenKinds::SESSION, decoded.claims_for_verifier())
+            .await
+        {
             Ok(principal) => match self.claims_problem(&decoded) {
                 Some(problem) => Err(problem),
                 None => Ok(principal),
