@@ -26,7 +26,8 @@ pub(crate) struct Cookies<'h> {
 impl<'h> Cookies<'h> {
     /// Reads every `Cookie` header of `headers`.
     pub(crate) fn parse(headers: &'h HeaderMap) -> Self {
-        let mut pairs = Vec::new();
+        // Room for the few cookies a site usually sets, without growing.
+        let mut pairs = Vec::with_capacity(8);
         for value in headers.get_all(COOKIE) {
             parse_into(value.as_bytes(), &mut pairs);
         }
@@ -53,21 +54,29 @@ impl<'h> Cookies<'h> {
 }
 
 fn parse_into<'h>(header: &'h [u8], out: &mut Vec<(&'h str, Cow<'h, str>)>) {
-    for segment in header.split(|&b| b == b';') {
-        let Some(eq) = segment.iter().position(|&b| b == b'=') else {
-            continue;
-        };
-        let name = trim(&segment[..eq]);
-        let value = trim(&segment[eq + 1..]);
-        // A cookie that is not text is lost on its own; the others stay.
-        let (Ok(name), Ok(value)) = (std::str::from_utf8(name), std::str::from_utf8(value)) else {
-            continue;
-        };
-        if out.iter().any(|(n, _)| *n == name) {
-            continue;
-        }
-        out.push((name, percent_decode(value)));
+    // The separators are found with `memchr`: the header is mostly one long session token,
+    // which a byte-by-byte split would walk one byte at a time.
+    let mut start = 0;
+    for end in memchr::memchr_iter(b';', header).chain([header.len()]) {
+        add_pair(&header[start..end], out);
+        start = end + 1;
     }
+}
+
+fn add_pair<'h>(segment: &'h [u8], out: &mut Vec<(&'h str, Cow<'h, str>)>) {
+    let Some(eq) = memchr::memchr(b'=', segment) else {
+        return;
+    };
+    let name = trim(&segment[..eq]);
+    let value = trim(&segment[eq + 1..]);
+    // A cookie that is not text is lost on its own; the others stay.
+    let (Ok(name), Ok(value)) = (std::str::from_utf8(name), std::str::from_utf8(value)) else {
+        return;
+    };
+    if out.iter().any(|(n, _)| *n == name) {
+        return;
+    }
+    out.push((name, percent_decode(value)));
 }
 
 /// Trims spaces and tabs, the only whitespace allowed around cookie pairs.
@@ -160,6 +169,22 @@ mod tests {
         );
         assert_eq!(cookies.non_empty("c"), None);
         assert_eq!(cookies.non_empty("a"), Some("1"));
+    }
+
+    #[test]
+    fn empty_segments_and_edges() {
+        for (header, expected) in [
+            (&b""[..], &[][..]),
+            (b";", &[]),
+            (b";;a=1;", &[("a", "1")]),
+            (b"=v; a=", &[("", "v"), ("a", "")]),
+            (b"a=1;b", &[("a", "1")]),
+        ] {
+            let headers = jar(&[header]);
+            let cookies = Cookies::parse(&headers);
+            let all: Vec<_> = cookies.iter().collect();
+            assert_eq!(all, expected, "{}", String::from_utf8_lossy(header));
+        }
     }
 
     #[test]

@@ -964,14 +964,12 @@ impl Verifier {
             TokenKind::SessionToken => {
                 Principal::Session(Box::new(SessionClaims::from_verified(claims, sub, times)))
             }
-            machine => {
-                Principal::Machine(Box::new(MachineClaims::from_jwt(
-                    machine,
-                    Arc::unwrap_or_clone(claims),
-                    sub,
-                    exp,
-                )))
-            }
+            machine => Principal::Machine(Box::new(MachineClaims::from_jwt(
+                machine,
+                Arc::unwrap_or_clone(claims),
+                sub,
+                exp,
+            ))),
         };
         Ok((principal, times))
     }

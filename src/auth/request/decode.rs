@@ -53,7 +53,20 @@ impl Unverified {
         else {
             return None;
         };
-        let jwt_format = is_jwt_format(token);
+        // Strictly first (the usual case), loosely when that fails.
+        let decode = |part: &str| match URL_SAFE_NO_PAD.decode(part) {
+            Ok(bytes) => Some((bytes, true)),
+            Err(_) => LOOSE_URL_SAFE.decode(part).ok().map(|bytes| (bytes, false)),
+        };
+        let (header, strict_header) = decode(header)?;
+        let (payload, strict) = decode(payload)?;
+        // Parts that decoded strictly hold base64url characters only: then only the
+        // signature's characters are left to check.
+        let jwt_format = if strict_header && strict {
+            !signature.is_empty() && signature.bytes().all(|b| JWT_CHAR[usize::from(b)])
+        } else {
+            is_jwt_format(token)
+        };
         // Base64url characters only (the usual case): the signature decodes unless its
         // length leaves a lone character, so it need not be decoded to know.
         let signature_decodes = if jwt_format {
@@ -64,11 +77,7 @@ impl Unverified {
         if !signature_decodes {
             return None;
         }
-        let header = serde_json::from_slice(&LOOSE_URL_SAFE.decode(header).ok()?).ok()?;
-        let (payload, strict) = match URL_SAFE_NO_PAD.decode(payload) {
-            Ok(bytes) => (bytes, true),
-            Err(_) => (LOOSE_URL_SAFE.decode(payload).ok()?, false),
-        };
+        let header = serde_json::from_slice(&header).ok()?;
         let claims = Arc::new(serde_json::from_slice(&payload).ok()?);
         Some(Self {
             header,
@@ -198,6 +207,18 @@ mod tests {
             let loose = Unverified::decode(token).expect("decodes loosely");
             assert_eq!(loose.claim_str("sub"), Some("u"), "{token}");
             assert!(loose.claims_for_verifier().is_none(), "{token}");
+        }
+        // The JWT format is the same whichever way it was found.
+        for token in [
+            "e30.e30.c2ln",
+            "e30.e30.c2l=",
+            "e30=.e30.c2ln",
+            "e30.e30=.c2ln",
+            "e30.eyJzdWIiOiJ1In1.c2ln",
+            "e30.e30.c2lu-_",
+        ] {
+            let jwt = Unverified::decode(token).expect("decodes");
+            assert_eq!(jwt.jwt_format, is_jwt_format(token), "{token}");
         }
         // A payload that is JSON but not an object is no token.
         assert!(Unverified::decode("e30.WzFd.c2ln").is_none());

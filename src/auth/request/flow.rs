@@ -163,6 +163,16 @@ impl<'r> Flow<'r> {
         verifier: &crate::auth::Verifier,
     ) -> Result<Principal, SignedOutReason> {
         let decoded = self.ctx.decoded(token).ok_or(SignedOutReason::Malformed)?;
+        self.verify_decoded(token, &decoded, verifier).await
+    }
+
+    /// [`verify_session_with`](Self::verify_session_with) for a token decoded already.
+    async fn verify_decoded(
+        &self,
+        token: &str,
+        decoded: &Unverified,
+        verifier: &crate::auth::Verifier,
+    ) -> Result<Principal, SignedOutReason> {
         if decoded.header_value("typ").is_some_and(|t| t != "JWT") {
             return Err(SignedOutReason::Malformed);
         }
@@ -171,7 +181,7 @@ impl<'r> Flow<'r> {
             .verify_token_parsed(token, TokenKinds::SESSION, decoded.claims_for_verifier())
             .await
         {
-            Ok(principal) => match self.claims_problem(&decoded) {
+            Ok(principal) => match self.claims_problem(decoded) {
                 Some(problem) => Err(problem),
                 None => Ok(principal),
             },
@@ -182,7 +192,7 @@ impl<'r> Flow<'r> {
                 time @ (SignedOutReason::Expired
                 | SignedOutReason::NotYetValid
                 | SignedOutReason::IssuedInFuture),
-            ) => Err(self.claims_problem(&decoded).unwrap_or(time)),
+            ) => Err(self.claims_problem(decoded).unwrap_or(time)),
             Err(other) => Err(other),
         }
     }
@@ -385,7 +395,7 @@ impl<'r> Flow<'r> {
                 .token_error(SignedOutReason::Malformed, Carrier::Cookie)
                 .await;
         };
-        if self.is_machine_jwt(token) || self.has_non_session_category(token) {
+        if is_machine_jwt(&decoded) || non_session_category(&decoded) {
             return self.signed_out(AuthReason::TokenTypeMismatch, String::new());
         }
         if decoded
@@ -399,7 +409,10 @@ impl<'r> Flow<'r> {
             );
         }
 
-        let principal = match self.verify_session(token).await {
+        let verified = self
+            .verify_decoded(token, &decoded, &self.ctx.inner.verifier)
+            .await;
+        let principal = match verified {
             Ok(principal) => principal,
             Err(error) => return self.token_error(error, Carrier::Cookie).await,
         };
@@ -549,6 +562,27 @@ fn set_pair(pairs: &mut Vec<(String, String)>, name: &str, value: &str) {
     }
 }
 
+/// A JWT whose `sub` is a machine: an M2M token.
+fn is_m2m_jwt(token: &Unverified) -> bool {
+    token.jwt_format
+        && token
+            .claim_str("sub")
+            .is_some_and(|s| s.starts_with("mch_"))
+}
+
+/// A JWT whose `typ` is that of OAuth access tokens.
+fn is_oauth_jwt(token: &Unverified) -> bool {
+    token.jwt_format
+        && matches!(
+            token.header_str("typ"),
+            Some("at+jwt" | "application/at+jwt")
+        )
+}
+
+fn is_machine_jwt(token: &Unverified) -> bool {
+    is_oauth_jwt(token) || is_m2m_jwt(token)
+}
+
 pub(super) fn non_session_category(token: &Unverified) -> bool {
     match token.header_value("cat") {
         None => false,
@@ -569,22 +603,16 @@ impl Flow<'_> {
         token.starts_with("ak_").then_some(TokenKind::ApiKey)
     }
 
-    fn jwt(&self, token: &str) -> Option<std::sync::Arc<Unverified>> {
-        self.ctx.decoded(token).filter(|t| t.jwt_format)
-    }
-
     fn is_m2m_jwt(&self, token: &str) -> bool {
-        self.jwt(token)
-            .is_some_and(|t| t.claim_str("sub").is_some_and(|s| s.starts_with("mch_")))
+        self.ctx.decoded(token).is_some_and(|t| is_m2m_jwt(&t))
     }
 
     fn is_oauth_jwt(&self, token: &str) -> bool {
-        self.jwt(token)
-            .is_some_and(|t| matches!(t.header_str("typ"), Some("at+jwt" | "application/at+jwt")))
+        self.ctx.decoded(token).is_some_and(|t| is_oauth_jwt(&t))
     }
 
     fn is_machine_jwt(&self, token: &str) -> bool {
-        self.is_oauth_jwt(token) || self.is_m2m_jwt(token)
+        self.ctx.decoded(token).is_some_and(|t| is_machine_jwt(&t))
     }
 
     /// The header `cat` marks another class of token than sessions.
