@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use http::header::{ACCEPT, AUTHORIZATION, HOST, ORIGIN, REFERER};
+use http::header::{ACCEPT, AUTHORIZATION, HOST, HeaderName, ORIGIN, REFERER};
 use http::{HeaderMap, Method, Uri};
 use url::Url;
 
@@ -24,6 +24,11 @@ pub(super) const HANDSHAKE_HELP: &str = "__clerk_help";
 pub(super) const REDIRECT_COUNT: &str = "__clerk_redirect_count";
 pub(super) const SYNCED: &str = "__clerk_synced";
 pub(super) const REDIRECT_URL: &str = "__clerk_redirect_url";
+
+// Header names as constants: looking one up by text parses the name on every call.
+const SEC_FETCH_DEST: HeaderName = HeaderName::from_static("sec-fetch-dest");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
 /// The facts of one request the decisions are taken on.
 pub(super) struct Context<'r> {
@@ -68,7 +73,7 @@ impl<'r> Context<'r> {
             uri,
             url: OnceLock::new(),
             decoded: Mutex::new(Vec::new()),
-            token_in_header: header(headers, AUTHORIZATION.as_str()).and_then(parse_authorization),
+            token_in_header: header(headers, AUTHORIZATION).and_then(parse_authorization),
             frontend_api: Cow::Borrowed(""),
             uses_suffixed_cookies: false,
             session_in_cookie: None,
@@ -150,20 +155,20 @@ impl<'r> Context<'r> {
     }
 
     /// A request header, when present, text and not empty.
-    pub(super) fn header(&self, name: &str) -> Option<&'r str> {
+    pub(super) fn header(&self, name: HeaderName) -> Option<&'r str> {
         header(self.headers, name)
     }
 
     pub(super) fn sec_fetch_dest(&self) -> Option<&'r str> {
-        self.header("sec-fetch-dest")
+        self.header(SEC_FETCH_DEST)
     }
 
     pub(super) fn accept(&self) -> Option<&'r str> {
-        self.header(ACCEPT.as_str())
+        self.header(ACCEPT)
     }
 
     pub(super) fn origin_header(&self) -> Option<&'r str> {
-        self.header(ORIGIN.as_str())
+        self.header(ORIGIN)
     }
 
     /// The first value of a query parameter of the request URL, when not empty.
@@ -274,7 +279,7 @@ impl<'r> Context<'r> {
 
     /// The referrer is a page of another origin than the request's.
     pub(super) fn cross_origin_referrer(&self) -> bool {
-        let Some(referrer) = self.header(REFERER.as_str()) else {
+        let Some(referrer) = self.header(REFERER) else {
             return false;
         };
         if same_origin_by_text(referrer, self.uri, self.headers) {
@@ -297,7 +302,7 @@ impl<'r> Context<'r> {
     /// The referrer is Clerk's: the Frontend API, the instance's Account Portal, or (for
     /// development instances only) a development Account Portal.
     pub(super) fn known_clerk_referrer(&self) -> bool {
-        let Some(referrer) = self.header(REFERER.as_str()) else {
+        let Some(referrer) = self.header(REFERER) else {
             return false;
         };
         let Ok(referrer) = Url::parse(referrer) else {
@@ -326,7 +331,7 @@ impl<'r> Context<'r> {
     }
 }
 
-fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+fn header(headers: &HeaderMap, name: HeaderName) -> Option<&str> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -430,16 +435,17 @@ struct Authority<'h> {
 
 impl<'h> Authority<'h> {
     fn of(uri: &'h Uri, headers: &'h HeaderMap) -> Self {
-        let first = |name: &str| header(headers, name).map(|v| v.split(',').next().unwrap_or(""));
+        let first =
+            |name: HeaderName| header(headers, name).map(|v| v.split(',').next().unwrap_or(""));
         let scheme = uri.scheme_str().unwrap_or("http");
-        let host = header(headers, HOST.as_str()).or_else(|| uri.authority().map(|a| a.as_str()));
-        let proto = first("x-forwarded-proto")
+        let host = header(headers, HOST).or_else(|| uri.authority().map(|a| a.as_str()));
+        let proto = first(X_FORWARDED_PROTO)
             .filter(|p| !p.is_empty())
             .unwrap_or(scheme);
         Self {
             scheme,
             host,
-            forwarded: (first("x-forwarded-host").or(host), proto),
+            forwarded: (first(X_FORWARDED_HOST).or(host), proto),
         }
     }
 }
@@ -464,23 +470,41 @@ pub(super) fn without_params(url: &Url, names: &[&str]) -> Url {
     url
 }
 
-/// Every `http://` and `https://` removed, as the SDK compares issuers with hosts.
-fn strip_http_schemes(iss: &str) -> String {
-    let mut out = String::with_capacity(iss.len());
-    let mut rest = iss;
-    while !rest.is_empty() {
-        let lower = rest.get(..8).map(str::to_ascii_lowercase);
-        if lower.as_deref() == Some("https://") {
-            rest = &rest[8..];
-        } else if rest.get(..7).map(str::to_ascii_lowercase).as_deref() == Some("http://") {
-            rest = &rest[7..];
+/// Every `http://` and `https://` removed (any case), as the SDK compares issuers with hosts.
+fn strip_http_schemes(iss: &str) -> Cow<'_, str> {
+    if !iss.contains("://") {
+        return Cow::Borrowed(iss);
+    }
+    let bytes = iss.as_bytes();
+    let scheme_at = |i: usize| {
+        let starts = |prefix: &[u8]| {
+            bytes
+                .get(i..i + prefix.len())
+                .is_some_and(|b| b.eq_ignore_ascii_case(prefix))
+        };
+        if starts(b"https://") {
+            8
+        } else if starts(b"http://") {
+            7
         } else {
-            let c = rest.chars().next().unwrap_or_default();
-            out.push(c);
-            rest = &rest[c.len_utf8()..];
+            0
+        }
+    };
+    let mut out = String::with_capacity(iss.len());
+    let (mut i, mut kept) = (0, 0);
+    while i < bytes.len() {
+        match scheme_at(i) {
+            0 => i += 1,
+            // A match starts with an ASCII letter, so `i` is a character boundary.
+            len => {
+                out.push_str(&iss[kept..i]);
+                i += len;
+                kept = i;
+            }
         }
     }
-    out
+    out.push_str(&iss[kept..]);
+    Cow::Owned(out)
 }
 
 fn legacy_dev_portal(host: &str) -> bool {
@@ -706,5 +730,17 @@ mod tests {
             "clerk.example.com"
         );
         assert_eq!(strip_http_schemes("HTTP://a"), "a");
+        // Every occurrence, anywhere, as a global case-insensitive replace does.
+        for (iss, stripped) in [
+            ("https://a/http://b", "a/b"),
+            ("é https://x", "é x"),
+            ("httphttps://a", "httpa"),
+            ("hTtPs://https://a", "a"),
+            ("https:/a", "https:/a"),
+            ("ftp://a", "ftp://a"),
+            ("https://", ""),
+        ] {
+            assert_eq!(strip_http_schemes(iss), stripped, "{iss}");
+        }
     }
 }
