@@ -1,5 +1,6 @@
 //! JWT structure: splitting, decoding, and the claim checks shared by all JWT kinds.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -19,7 +20,7 @@ pub(crate) const CATEGORY_M2M: &str = "cl_B7d4PD333AAA";
 const CATEGORY_IGNORE: &str = "cl_I7d4PD111III";
 
 /// The JOSE header members looked at; others are ignored.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub(crate) struct Header {
     pub alg: String,
     pub kid: Option<String>,
@@ -89,7 +90,7 @@ pub(crate) type ClaimSet = Arc<Map<String, Value>>;
 
 /// A JWT split into its parts, with the header decoded and the rest still encoded.
 pub(crate) struct Jwt<'t> {
-    pub header: Header,
+    pub header: Cow<'t, Header>,
     /// `<header>.<payload>`, the bytes the signature covers.
     pub signing_input: &'t [u8],
     payload: Payload,
@@ -105,19 +106,23 @@ enum Payload {
     Parsed(ClaimSet),
 }
 
+/// Parts of a token that a caller parsed already, by the verifier's own rules: decoded as
+/// strict base64url (no padding, no stray bits), the header parsed as [`Header`], the
+/// payload as a JSON object. They are trusted only once the signature, which covers both
+/// encoded parts, holds.
+#[derive(Default)]
+pub(crate) struct Parsed<'t> {
+    pub header: Option<&'t Header>,
+    pub claims: Option<ClaimSet>,
+}
+
 impl<'t> Jwt<'t> {
     pub(crate) fn parse(token: &'t str) -> Result<Self, SignedOutReason> {
-        Self::parse_with(token, None)
+        Self::parse_with(token, Parsed::default())
     }
 
-    /// [`parse`](Self::parse), given the claims of this very token when the caller parsed
-    /// them already: its payload decoded by the same strict base64url rules (no padding, no
-    /// stray bits) and parsed as a JSON object. They are trusted only once the signature,
-    /// which covers the encoded payload, holds.
-    pub(crate) fn parse_with(
-        token: &'t str,
-        parsed: Option<ClaimSet>,
-    ) -> Result<Self, SignedOutReason> {
+    /// [`parse`](Self::parse), reusing what the caller parsed of this very token already.
+    pub(crate) fn parse_with(token: &'t str, parsed: Parsed<'t>) -> Result<Self, SignedOutReason> {
         let mut parts = token.split('.');
         let (Some(header), Some(payload), Some(signature), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -129,13 +134,12 @@ impl<'t> Jwt<'t> {
         if header.is_empty() || payload.is_empty() {
             return Err(SignedOutReason::Malformed);
         }
-        let header_json = URL_SAFE_NO_PAD
-            .decode(header)
-            .map_err(|_| SignedOutReason::Malformed)?;
-        let header: Header =
-            serde_json::from_slice(&header_json).map_err(|_| SignedOutReason::Malformed)?;
+        let header = match parsed.header {
+            Some(header) => Cow::Borrowed(header),
+            None => Cow::Owned(parse_header(header)?),
+        };
         // Structure first: a payload that isn't even base64url is malformed, whoever signed it.
-        let payload = match parsed {
+        let payload = match parsed.claims {
             Some(claims) => Payload::Parsed(claims),
             None => Payload::Decoded(
                 URL_SAFE_NO_PAD
@@ -167,6 +171,19 @@ impl<'t> Jwt<'t> {
             Payload::Parsed(claims) => Ok(claims.clone()),
         }
     }
+}
+
+/// Decodes and parses an encoded JOSE header.
+pub(crate) fn parse_header(encoded: &str) -> Result<Header, SignedOutReason> {
+    let json = URL_SAFE_NO_PAD
+        .decode(encoded)
+        .map_err(|_| SignedOutReason::Malformed)?;
+    parse_header_json(&json)
+}
+
+/// Parses a decoded JOSE header.
+pub(crate) fn parse_header_json(json: &[u8]) -> Result<Header, SignedOutReason> {
+    serde_json::from_slice(json).map_err(|_| SignedOutReason::Malformed)
 }
 
 /// A NumericDate claim as whole seconds; fractions are truncated toward the past.

@@ -14,7 +14,7 @@ use super::backend::{Backend, BackendError, DEFAULT_API_URL, HttpBackend};
 use super::cache::{self, Digest, TokenCache, TokenCacheStats};
 use super::claims::{SessionClaims, Times};
 use super::extract::{TokenSource, cookie_suffix, find_token};
-use super::jwt::{self, Category, ClaimSet, HeaderType, Jwt};
+use super::jwt::{self, Category, HeaderType, Jwt, Parsed};
 use super::keys::{Algorithm, CachePolicy, JwksCache, KeyLookup, VerifyKey, parse_jwks};
 use super::{ConfigError, MachineClaims, SignedOutReason, TokenKind, TokenKinds};
 
@@ -762,16 +762,17 @@ impl Verifier {
         token: &str,
         accept: TokenKinds,
     ) -> Result<Principal, SignedOutReason> {
-        self.verify_token_parsed(token, accept, None).await
+        self.verify_token_parsed(token, accept, Parsed::default())
+            .await
     }
 
-    /// [`verify_token`](Self::verify_token), given the token's claims when the caller parsed
-    /// them already (see [`Jwt::parse_with`] for what they must be).
+    /// [`verify_token`](Self::verify_token), reusing the parts of the token the caller parsed
+    /// already (see [`Parsed`] for what they must be).
     pub(crate) async fn verify_token_parsed(
         &self,
         token: &str,
         accept: TokenKinds,
-        parsed: Option<ClaimSet>,
+        parsed: Parsed<'_>,
     ) -> Result<Principal, SignedOutReason> {
         if let Some(kind) = self.screen(token, accept)? {
             return self.verify_opaque(kind, token).await;
@@ -812,7 +813,7 @@ impl Verifier {
             Lookup::Hit(result) => return result,
             Lookup::Miss(digest) => digest,
         };
-        let checked = self.check_header(token, accept, None)?;
+        let checked = self.check_header(token, accept, Parsed::default())?;
         let key = self.key_at_hand(checked.jwt.header.kid.as_deref())?;
         let (principal, times) = self.check_rest(&checked, &key, accept)?;
         self.remember(digest, &principal, times, generation);
@@ -871,7 +872,7 @@ impl Verifier {
         &self,
         token: &'t str,
         accept: TokenKinds,
-        parsed: Option<ClaimSet>,
+        parsed: Parsed<'t>,
     ) -> Result<HeaderChecked<'t>, SignedOutReason> {
         let inner = &*self.inner;
         let jwt = Jwt::parse_with(token, parsed)?;

@@ -552,14 +552,17 @@ pub(super) fn js_parse_int(text: &str) -> f64 {
         Some("0x" | "0X") => (16, &text[2..]),
         _ => (10, text),
     };
-    let digits: Vec<u32> = text.chars().map_while(|c| c.to_digit(radix)).collect();
-    if digits.is_empty() {
-        return f64::NAN;
+    let value = text
+        .chars()
+        .map_while(|c| c.to_digit(radix))
+        .fold(None, |acc: Option<f64>, d| {
+            Some(acc.unwrap_or(0.0) * f64::from(radix) + f64::from(d))
+        });
+    match value {
+        None => f64::NAN,
+        Some(value) if negative => -value,
+        Some(value) => value,
     }
-    let value = digits
-        .iter()
-        .fold(0f64, |acc, d| acc * f64::from(radix) + f64::from(*d));
-    if negative { -value } else { value }
 }
 
 /// JavaScript's `Number(text)` for the forms a cookie may hold.

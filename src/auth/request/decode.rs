@@ -13,7 +13,7 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::auth::jwt::ClaimSet;
+use crate::auth::jwt::{self, ClaimSet, Parsed};
 
 /// URL-safe base64 that tolerates padding and stray trailing bits, as the JavaScript SDK's
 /// decoder does, so that both read the same tokens.
@@ -39,6 +39,8 @@ pub(crate) struct Unverified {
     /// The payload decoded by the verifier's own strict base64url rules, so that the claims
     /// are what it would parse and can be handed to it instead of parsing them again.
     strict: bool,
+    /// The header as the verifier reads it, when it decoded and parsed by its rules.
+    verifier_header: Option<jwt::Header>,
     /// Three runs of base64url characters separated by dots, nothing else.
     pub jwt_format: bool,
 }
@@ -77,19 +79,36 @@ impl Unverified {
         if !signature_decodes {
             return None;
         }
-        let header = serde_json::from_slice(&header).ok()?;
+        // The verifier's reading of the header serves both when it succeeds: its `typ` and
+        // `cat` are then what this one reads (an object is required here; the verifier would
+        // also read some arrays).
+        let verifier_header = (strict_header && header.first() == Some(&b'{'))
+            .then(|| jwt::parse_header_json(&header).ok())
+            .flatten();
+        let view = match &verifier_header {
+            Some(full) => Header {
+                typ: full.typ.clone().filter(|typ| !typ.is_null()),
+                cat: full.cat.clone().map(Value::String),
+            },
+            None => serde_json::from_slice(&header).ok()?,
+        };
         let claims = Arc::new(serde_json::from_slice(&payload).ok()?);
         Some(Self {
-            header,
+            header: view,
             claims,
             strict,
+            verifier_header,
             jwt_format,
         })
     }
 
-    /// The claims, for the verifier, when it would read the same ones from the token.
-    pub(crate) fn claims_for_verifier(&self) -> Option<ClaimSet> {
-        self.strict.then(|| self.claims.clone())
+    /// What the verifier can take over instead of parsing it again: the parts it would
+    /// read the same way.
+    pub(crate) fn for_verifier(&self) -> Parsed<'_> {
+        Parsed {
+            header: self.verifier_header.as_ref(),
+            claims: self.strict.then(|| self.claims.clone()),
+        }
     }
 
     /// A header member; only `typ` and `cat` are read.
@@ -200,13 +219,13 @@ mod tests {
     fn claims_go_to_the_verifier_only_when_it_would_decode_the_same() {
         // {"sub":"u"} without padding: what the verifier's strict decoder reads.
         let canonical = Unverified::decode("e30.eyJzdWIiOiJ1In0.c2ln").expect("decodes");
-        let handed = canonical.claims_for_verifier().expect("strict");
+        let handed = canonical.for_verifier().claims.expect("strict");
         assert_eq!(handed.get("sub"), Some(&Value::from("u")));
         // Padding, or stray bits in the last character, decode loosely only.
         for token in ["e30.eyJzdWIiOiJ1In0=.c2ln", "e30.eyJzdWIiOiJ1In1.c2ln"] {
             let loose = Unverified::decode(token).expect("decodes loosely");
             assert_eq!(loose.claim_str("sub"), Some("u"), "{token}");
-            assert!(loose.claims_for_verifier().is_none(), "{token}");
+            assert!(loose.for_verifier().claims.is_none(), "{token}");
         }
         // The JWT format is the same whichever way it was found.
         for token in [
@@ -222,6 +241,35 @@ mod tests {
         }
         // A payload that is JSON but not an object is no token.
         assert!(Unverified::decode("e30.WzFd.c2ln").is_none());
+    }
+
+    #[test]
+    fn the_verifiers_header_reads_typ_and_cat_alike() {
+        for header in [
+            r#"{"alg":"RS256","kid":"k","typ":"JWT","cat":"cl_B7d4PD111AAA"}"#,
+            r#"{"alg":"RS256","typ":null,"cat":null}"#,
+            r#"{"alg":"RS256","typ":5}"#,
+            r#"{"typ":"JWT"}"#,
+            r#"{"alg":"RS256","cat":5}"#,
+            r#"{"alg":"RS256","alg":"HS256","cat":"x"}"#,
+            r#"{"alg":"RS256","typ":"a","typ":"b"}"#,
+            r#"["RS256",null,null,null,null]"#,
+        ] {
+            let token = format!("{}.e30.c2ln", URL_SAFE_NO_PAD.encode(header));
+            let direct: Option<Header> = serde_json::from_str(header).ok();
+            let decoded = Unverified::decode(&token);
+            assert_eq!(decoded.is_some(), direct.is_some(), "{header}");
+            if let (Some(decoded), Some(direct)) = (decoded, direct) {
+                assert_eq!(decoded.header.typ, direct.typ, "{header}");
+                assert_eq!(decoded.header.cat, direct.cat, "{header}");
+                // Handed over exactly when the verifier reads this header itself.
+                assert_eq!(
+                    decoded.for_verifier().header.is_some(),
+                    jwt::parse_header_json(header.as_bytes()).is_ok(),
+                    "{header}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -178,7 +178,7 @@ impl<'r> Flow<'r> {
         }
         // The claims read above are handed over, so that they are parsed once.
         match verifier
-            .verify_token_parsed(token, TokenKinds::SESSION, decoded.claims_for_verifier())
+            .verify_token_parsed(token, TokenKinds::SESSION, decoded.for_verifier())
             .await
         {
             Ok(principal) => match self.claims_problem(decoded) {
