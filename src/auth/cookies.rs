@@ -93,7 +93,7 @@ fn trim(mut bytes: &[u8]) -> &[u8] {
 /// Decodes `%XX` sequences when every one is well formed and the result is UTF-8; otherwise
 /// the value is kept as sent (as `decodeURIComponent` failing would leave it).
 pub(crate) fn percent_decode(value: &str) -> Cow<'_, str> {
-    if !value.contains('%') {
+    if memchr::memchr(b'%', value.as_bytes()).is_none() {
         return Cow::Borrowed(value);
     }
     let bytes = value.as_bytes();

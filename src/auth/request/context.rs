@@ -41,7 +41,7 @@ pub(super) struct Context<'r> {
     /// requests never need it).
     url: OnceLock<Option<Url>>,
     /// Tokens decoded so far: each is read by several rules, decoded once.
-    decoded: Mutex<Vec<(String, Option<Arc<Unverified>>)>>,
+    decoded: Mutex<Vec<(Cow<'r, str>, Option<Arc<Unverified>>)>>,
     pub token_in_header: Option<&'r str>,
     /// Where handshakes go: the proxy, the satellite's Frontend API, or the key's.
     pub frontend_api: Cow<'r, str>,
@@ -145,12 +145,25 @@ impl<'r> Context<'r> {
 
     /// `token` decoded (unverified), once per request.
     pub(super) fn decoded(&self, token: &str) -> Option<Arc<Unverified>> {
+        self.decoded_as(token, || Cow::Owned(token.to_owned()))
+    }
+
+    /// [`decoded`](Self::decoded) for a token the request carries, remembered without a copy.
+    pub(super) fn decoded_in_request(&self, token: &'r str) -> Option<Arc<Unverified>> {
+        self.decoded_as(token, || Cow::Borrowed(token))
+    }
+
+    fn decoded_as(
+        &self,
+        token: &str,
+        key: impl FnOnce() -> Cow<'r, str>,
+    ) -> Option<Arc<Unverified>> {
         let mut memo = self.decoded.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((_, decoded)) = memo.iter().find(|(t, _)| t == token) {
             return decoded.clone();
         }
         let decoded = Unverified::decode(token).map(Arc::new);
-        memo.push((token.to_owned(), decoded.clone()));
+        memo.push((key(), decoded.clone()));
         decoded
     }
 
@@ -225,7 +238,7 @@ impl<'r> Context<'r> {
         let session = cookies.non_empty(SESSION).unwrap_or("");
 
         let decoded = (!session.is_empty())
-            .then(|| self.decoded(session))
+            .then(|| self.decoded_in_request(session))
             .flatten();
         // A malformed unsuffixed token (no issuer): read the unsuffixed cookies, which signs
         // out instead of sending the browser to a handshake.
@@ -240,7 +253,7 @@ impl<'r> Context<'r> {
             return false;
         }
         let iat = |t: Option<&Unverified>| t.and_then(|t| t.claim_number("iat")).unwrap_or(0.0);
-        let suffixed_decoded = self.decoded(suffixed_session);
+        let suffixed_decoded = self.decoded_in_request(suffixed_session);
         let session_iat = iat(decoded.as_deref());
         let suffixed_iat = iat(suffixed_decoded.as_deref());
         // Both signed in, the unsuffixed token newer.

@@ -390,7 +390,7 @@ impl<'r> Flow<'r> {
             (true, Some(token)) => token,
         };
 
-        let Some(decoded) = self.ctx.decoded(token) else {
+        let Some(decoded) = self.ctx.decoded_in_request(token) else {
             return self
                 .token_error(SignedOutReason::Malformed, Carrier::Cookie)
                 .await;
