@@ -30,6 +30,9 @@ const SEC_FETCH_DEST: HeaderName = HeaderName::from_static("sec-fetch-dest");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
+/// A token and what decoding it gave.
+type Decoded<'r> = (Cow<'r, str>, Option<Arc<Unverified>>);
+
 /// The facts of one request the decisions are taken on.
 pub(super) struct Context<'r> {
     pub inner: &'r Inner,
@@ -41,7 +44,7 @@ pub(super) struct Context<'r> {
     /// requests never need it).
     url: OnceLock<Option<Url>>,
     /// Tokens decoded so far: each is read by several rules, decoded once.
-    decoded: Mutex<Vec<(Cow<'r, str>, Option<Arc<Unverified>>)>>,
+    decoded: Mutex<Vec<Decoded<'r>>>,
     pub token_in_header: Option<&'r str>,
     /// Where handshakes go: the proxy, the satellite's Frontend API, or the key's.
     pub frontend_api: Cow<'r, str>,
