@@ -56,6 +56,7 @@ pub(super) struct Context<'r> {
     pub refresh_in_cookie: Option<&'r str>,
     /// `__client_uat` as a number; 0 when absent or not a number.
     pub client_uat: f64,
+    /// The dev-browser token (development instances only; `None` for others).
     pub dev_browser: Option<String>,
     pub handshake_token: Option<String>,
     pub handshake_nonce: Option<String>,
@@ -77,9 +78,7 @@ impl<'r> Context<'r> {
             headers,
             cookies,
             uri,
-            clerk_query: uri
-                .query()
-                .is_some_and(|q| q.contains('%') || q.contains("__clerk")),
+            clerk_query: uri.query().is_some_and(may_name_clerk_parameter),
             url: OnceLock::new(),
             decoded: Mutex::new(Vec::new()),
             token_in_header: header(headers, AUTHORIZATION).and_then(parse_authorization),
@@ -113,9 +112,12 @@ impl<'r> Context<'r> {
             .map(js_parse_int)
             .filter(|n| !n.is_nan())
             .unwrap_or(0.0);
-        ctx.dev_browser = ctx
-            .query(DEV_BROWSER)
-            .or_else(|| ctx.suffixed_or_not(DEV_BROWSER).map(str::to_owned));
+        // Only development instances use the dev-browser token.
+        if ctx.development() {
+            ctx.dev_browser = ctx
+                .query(DEV_BROWSER)
+                .or_else(|| ctx.suffixed_or_not(DEV_BROWSER).map(str::to_owned));
+        }
         ctx.handshake_token = ctx
             .query(HANDSHAKE)
             .or_else(|| cookies.non_empty(HANDSHAKE).map(str::to_owned));
@@ -365,6 +367,14 @@ fn header(headers: &HeaderMap, name: HeaderName) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|v| !v.is_empty())
+}
+
+/// The query is percent-encoded or names `__clerk` somewhere: it may carry one of Clerk's
+/// parameters. Checked at each `_`, which most queries have few of.
+fn may_name_clerk_parameter(query: &str) -> bool {
+    let bytes = query.as_bytes();
+    memchr::memchr(b'%', bytes).is_some()
+        || memchr::memchr_iter(b'_', bytes).any(|i| bytes[i..].starts_with(b"__clerk"))
 }
 
 /// `Authorization` as Clerk's SDK reads it: `Bearer <token>` (that exact spelling), or a bare
@@ -693,6 +703,17 @@ mod tests {
 
     #[test]
     fn javascript_numbers() {
+        for (query, may) in [
+            ("tab=overview", false),
+            ("utm_source=x&a_b=c", false),
+            ("__clerk_db_jwt=x", true),
+            ("a=1&__clerk_synced=false", true),
+            ("x___clerk=1", true),
+            ("a=%5F%5Fclerk", true),
+            ("_", false),
+        ] {
+            assert_eq!(may_name_clerk_parameter(query), may, "{query}");
+        }
         assert_eq!(js_parse_int("1750000000"), 1_750_000_000.0);
         assert_eq!(js_parse_int(" 12abc"), 12.0);
         assert_eq!(js_parse_int("-5"), -5.0);

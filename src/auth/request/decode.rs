@@ -49,12 +49,7 @@ impl Unverified {
     /// Three dot-separated parts, each base64url, header and payload JSON objects; `None`
     /// otherwise.
     pub(crate) fn decode(token: &str) -> Option<Self> {
-        let mut parts = token.split('.');
-        let (Some(header), Some(payload), Some(signature), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return None;
-        };
+        let (header, payload, signature) = jwt::split_parts(token)?;
         // Strictly first (the usual case), loosely when that fails.
         let decode = |part: &str| match URL_SAFE_NO_PAD.decode(part) {
             Ok(bytes) => Some((bytes, true)),
@@ -159,13 +154,9 @@ pub(crate) fn is_jwt_format(token: &str) -> bool {
     if !bytes.iter().fold(true, |ok, &b| ok & JWT_CHAR[b as usize]) {
         return false;
     }
-    let mut parts = token.split('.');
-    let (Some(header), Some(payload), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return false;
-    };
-    !header.is_empty() && !payload.is_empty() && !signature.is_empty()
+    jwt::split_parts(token).is_some_and(|(header, payload, signature)| {
+        !header.is_empty() && !payload.is_empty() && !signature.is_empty()
+    })
 }
 
 /// A character of the base64url alphabet.
