@@ -236,6 +236,14 @@ mod tests {
             let jwt = Unverified::decode(token).expect("decodes");
             assert_eq!(jwt.jwt_format, is_jwt_format(token), "{token}");
         }
+        // A claim given twice counts with its last value, as `JSON.parse` (and the verifier)
+        // read it.
+        let twice = format!(
+            "e30.{}.c2ln",
+            URL_SAFE_NO_PAD.encode(r#"{"iat":1,"iat":2}"#)
+        );
+        let jwt = Unverified::decode(&twice).expect("decodes");
+        assert_eq!(jwt.claim_number("iat"), Some(2.0));
         // A payload that is JSON but not an object is no token.
         assert!(Unverified::decode("e30.WzFd.c2ln").is_none());
     }
