@@ -60,8 +60,7 @@ impl Unverified {
         // Parts that decoded strictly hold base64url characters only: then only the
         // signature's characters are left to check.
         let jwt_format = if strict_header && strict {
-            // Without early exit, so that the compiler can check many bytes at once.
-            !signature.is_empty() && signature.bytes().fold(true, |ok, b| ok & is_base64url(b))
+            !signature.is_empty() && all_base64url(signature)
         } else {
             is_jwt_format(token)
         };
@@ -148,33 +147,20 @@ pub(crate) fn truthy(value: Option<&Value>) -> bool {
 
 /// Three non-empty runs of base64url characters separated by dots.
 pub(crate) fn is_jwt_format(token: &str) -> bool {
-    let bytes = token.as_bytes();
-    // One pass without early exits over the characters (which the compiler can unroll),
-    // then the structure from the two dots.
-    if !bytes.iter().fold(true, |ok, &b| ok & JWT_CHAR[b as usize]) {
-        return false;
-    }
     jwt::split_parts(token).is_some_and(|(header, payload, signature)| {
-        !header.is_empty() && !payload.is_empty() && !signature.is_empty()
+        [header, payload, signature]
+            .iter()
+            .all(|part| !part.is_empty() && all_base64url(part))
     })
 }
 
-/// A character of the base64url alphabet.
-fn is_base64url(b: u8) -> bool {
-    b.is_ascii_alphanumeric() | (b == b'-') | (b == b'_')
+/// Characters of the base64url alphabet only.
+fn all_base64url(part: &str) -> bool {
+    // Without early exit, so that the compiler can check many bytes at once.
+    part.bytes().fold(true, |ok, b| {
+        ok & (b.is_ascii_alphanumeric() | (b == b'-') | (b == b'_'))
+    })
 }
-
-/// The characters of a compact JWT: base64url and the dot.
-const JWT_CHAR: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'.';
-        b += 1;
-    }
-    table
-};
 
 #[cfg(test)]
 mod tests {
