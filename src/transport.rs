@@ -337,58 +337,25 @@ fn decodable_error(body: Bytes) -> Bytes {
 }
 
 /// Carried by the error of a reply over [`Settings::max_response_size`](crate::client::Settings).
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("the reply is larger than the {} limit", body::human_size(*.limit))]
 pub(crate) struct ReplyTooLarge {
     pub(crate) limit: usize,
 }
 
-impl std::fmt::Display for ReplyTooLarge {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "the reply is larger than the {} limit",
-            body::human_size(self.limit)
-        )
-    }
-}
-
-impl std::error::Error for ReplyTooLarge {}
-
 /// Carried by the error of a call whose retry budget ran out.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("the call's time budget of {budget:?} (RetryPolicy::max_elapsed) ran out")]
 pub(crate) struct OutOfTime {
     budget: Duration,
 }
 
-impl std::fmt::Display for OutOfTime {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "the call's time budget of {:?} (RetryPolicy::max_elapsed) ran out",
-            self.budget
-        )
-    }
-}
-
-impl std::error::Error for OutOfTime {}
-
 /// Carried by the error of an attempt that outlasted the client's timeout.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("no complete reply within the request timeout of {timeout:?} (ClerkBuilder::timeout)")]
 pub(crate) struct AttemptTimedOut {
     timeout: Duration,
 }
-
-impl std::fmt::Display for AttemptTimedOut {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "no complete reply within the request timeout of {:?} (ClerkBuilder::timeout)",
-            self.timeout
-        )
-    }
-}
-
-impl std::error::Error for AttemptTimedOut {}
 
 /// Runs a hand-written request through the same hooks as generated ones.
 pub(crate) async fn send(
