@@ -702,7 +702,7 @@ mod tests {
     }
 
     #[test]
-    fn javascript_numbers() {
+    fn queries_that_may_carry_clerk_parameters() {
         for (query, may) in [
             ("tab=overview", false),
             ("utm_source=x&a_b=c", false),
@@ -714,6 +714,10 @@ mod tests {
         ] {
             assert_eq!(may_name_clerk_parameter(query), may, "{query}");
         }
+    }
+
+    #[test]
+    fn javascript_numbers() {
         assert_eq!(js_parse_int("1750000000"), 1_750_000_000.0);
         assert_eq!(js_parse_int(" 12abc"), 12.0);
         assert_eq!(js_parse_int("-5"), -5.0);
